@@ -21,6 +21,10 @@ import java.util.Set;
  */
 public final class EventContract {
     public static final int CURRENT_VERSION = 1;
+    /** Added by ingest to every published event: when the collector received it (UTC, RFC 3339). */
+    public static final String RECEIVED_AT = "received_at";
+    /** Added by ingest to every published event: the contract version it was validated against. */
+    public static final String SCHEMA_VERSION = "schema_version";
 
     private final int version;
     private final String schemaText;

@@ -20,7 +20,7 @@ public final class LmsEvent {
         node.put("student_id", studentId);
         node.put("event_name", eventName);
         node.put("page_url", pageUrl);
-        node.put("session_id", "session-" + studentId);
+        node.put("session_id", "session-" + UUID.randomUUID().toString().substring(0, 8));
         node.put("device_type", "desktop");
         node.put("browser", "Firefox");
         node.put("timestamp", Instant.now().toString());

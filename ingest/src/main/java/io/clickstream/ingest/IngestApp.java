@@ -1,0 +1,98 @@
+package io.clickstream.ingest;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clickstream.ingest.config.IngestConfig;
+import io.clickstream.ingest.http.IngestServer;
+import io.clickstream.ingest.privacy.IpTruncator;
+import io.clickstream.ingest.sink.EventSink;
+import io.clickstream.ingest.sink.KafkaEventSink;
+import io.clickstream.ingest.validation.EventValidator;
+import io.clickstream.schema.EventContract;
+import io.clickstream.schema.Pseudonymiser;
+import java.io.File;
+import java.time.Clock;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The ingest service: wiring only.
+ *
+ * <p>How to run (after {@code mvn package}): {@code CLICKSTREAM_PSEUDONYMISATION_KEY=... java -cp
+ * 'ingest/target/ingest-0.1.0-SNAPSHOT.jar:ingest/target/lib/*' io.clickstream.ingest.IngestApp [--config FILE]}.
+ * It prints {@code ingest listening on http://127.0.0.1:8080} once it takes requests.
+ */
+public final class IngestApp implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(IngestApp.class);
+
+    private final EventSink sink;
+    private final IngestServer server;
+
+    private IngestApp(EventSink sink, IngestServer server) {
+        this.sink = sink;
+        this.server = server;
+    }
+
+    /** Builds every resource from the configuration and starts listening. */
+    public static IngestApp start(IngestConfig config) {
+        ObjectMapper mapper = new ObjectMapper();
+        EventContract contract = EventContract.current();
+        EventSink sink = new KafkaEventSink(config.kafka());
+        TrackService service = new TrackService(
+                mapper,
+                contract,
+                new EventValidator(contract, Clock.systemUTC(), config.validation().maxClockSkew(), config.validation().maxEventAge()),
+                new Pseudonymiser(config.privacy().pseudonymisationKey()),
+                new IpTruncator(config.privacy().ipv4PrefixBits(), config.privacy().ipv6PrefixBits()),
+                sink,
+                config.kafka().topic(),
+                config.kafka().deadLetterTopic(),
+                config.http().maxBatchEvents(),
+                Clock.systemUTC());
+        IngestServer server = new IngestServer(config.http(), mapper, service).start();
+        LOG.info("ingest listening on http://{}:{} publishing to {} at {}", config.http().host(), server.port(),
+                config.kafka().topic(), config.kafka().bootstrapServers());
+        return new IngestApp(sink, server);
+    }
+
+    public int port() {
+        return server.port();
+    }
+
+    /** Stops taking requests first, then flushes what the producer still holds. */
+    @Override
+    public void close() {
+        server.close();
+        sink.close();
+    }
+
+    public static void main(String[] args) throws InterruptedException {
+        File configFile = null;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--config") && i + 1 < args.length) {
+                configFile = new File(args[++i]);
+            }
+            else {
+                System.err.println("usage: IngestApp [--config FILE]");
+                System.exit(2);
+            }
+        }
+        IngestConfig config;
+        try {
+            config = IngestConfig.load(configFile);
+        }
+        catch (IllegalArgumentException e) {
+            System.err.println("ingest: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        IngestApp app = start(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            LOG.info("ingest stopping: draining in-flight requests");
+            app.close();
+            stopped.countDown();
+        }, "ingest-shutdown"));
+        stopped.await();
+    }
+}

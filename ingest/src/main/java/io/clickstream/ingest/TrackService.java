@@ -1,0 +1,194 @@
+package io.clickstream.ingest;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.clickstream.ingest.privacy.IpTruncator;
+import io.clickstream.ingest.sink.EventSink;
+import io.clickstream.ingest.sink.SinkRecord;
+import io.clickstream.ingest.validation.EventValidator;
+import io.clickstream.ingest.validation.Violation;
+import io.clickstream.schema.EventContract;
+import io.clickstream.schema.Pseudonymiser;
+import java.time.Clock;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The collector's core, free of HTTP: validates each event, pseudonymises it, and stores valid
+ * events on the good topic and invalid ones on the dead-letter topic. The returned future
+ * completes only after the sink acknowledged every record of the request.
+ */
+public final class TrackService {
+    private static final Logger LOG = LoggerFactory.getLogger(TrackService.class);
+
+    private final ObjectMapper mapper;
+    private final EventValidator validator;
+    private final Pseudonymiser pseudonymiser;
+    private final IpTruncator ipTruncator;
+    private final EventSink sink;
+    private final String topic;
+    private final String deadLetterTopic;
+    private final int maxBatchEvents;
+    private final int schemaVersion;
+    private final Clock clock;
+
+    public TrackService(ObjectMapper mapper, EventContract contract, EventValidator validator, Pseudonymiser pseudonymiser,
+            IpTruncator ipTruncator, EventSink sink, String topic, String deadLetterTopic, int maxBatchEvents, Clock clock) {
+        this.mapper = requireNonNull(mapper, "mapper is null");
+        this.schemaVersion = requireNonNull(contract, "contract is null").version();
+        this.validator = requireNonNull(validator, "validator is null");
+        this.pseudonymiser = requireNonNull(pseudonymiser, "pseudonymiser is null");
+        this.ipTruncator = requireNonNull(ipTruncator, "ipTruncator is null");
+        this.sink = requireNonNull(sink, "sink is null");
+        this.topic = requireNonNull(topic, "topic is null");
+        this.deadLetterTopic = requireNonNull(deadLetterTopic, "deadLetterTopic is null");
+        this.maxBatchEvents = maxBatchEvents;
+        this.clock = requireNonNull(clock, "clock is null");
+    }
+
+    /** One event (a JSON object) or a batch (a JSON array of objects). */
+    public CompletableFuture<TrackResponse> track(JsonNode body, ClientInfo client) {
+        List<JsonNode> events = new ArrayList<>();
+        if (body.isArray()) {
+            body.forEach(events::add);
+            if (events.isEmpty()) {
+                return CompletableFuture.completedFuture(error(400, "the batch is empty"));
+            }
+            if (events.size() > maxBatchEvents) {
+                return CompletableFuture.completedFuture(error(413,
+                        "the batch has " + events.size() + " events; the limit is " + maxBatchEvents));
+            }
+        }
+        else if (body.isObject()) {
+            events.add(body);
+        }
+        else {
+            return CompletableFuture.completedFuture(error(400, "the body must be a JSON object (one event) or an array of objects (a batch)"));
+        }
+
+        String receivedAt = clock.instant().truncatedTo(ChronoUnit.MICROS).toString();
+        List<SinkRecord> records = new ArrayList<>(events.size());
+        ArrayNode results = mapper.createArrayNode();
+        int accepted = 0;
+        for (int index = 0; index < events.size(); index++) {
+            JsonNode event = events.get(index);
+            List<Violation> violations = validator.validate(event);
+            ObjectNode result = results.addObject().put("index", index);
+            JsonNode eventId = event.path("event_id");
+            if (eventId.isTextual()) {
+                result.put("event_id", eventId.asText());
+            }
+            if (violations.isEmpty()) {
+                ObjectNode shaped = shape((ObjectNode) event, client, receivedAt);
+                records.add(new SinkRecord(topic, shaped.get("student_id").asText(), bytes(shaped)));
+                result.put("status", "accepted");
+                accepted++;
+            }
+            else {
+                records.add(new SinkRecord(deadLetterTopic, null, bytes(deadLetter(event, violations, client, receivedAt))));
+                result.put("status", "rejected");
+                ArrayNode errors = result.putArray("errors");
+                violations.forEach(v -> errors.addObject().put("field", v.field()).put("problem", v.problem()));
+            }
+        }
+        int acceptedCount = accepted;
+        int rejectedCount = events.size() - accepted;
+        return sink.store(records).handle((ignored, failure) -> {
+            if (failure != null) {
+                LOG.warn("could not store {} records: {}", records.size(), rootMessage(failure));
+                return error(503, "the event store did not acknowledge the events; retry later");
+            }
+            ObjectNode response = mapper.createObjectNode();
+            response.put("accepted", acceptedCount);
+            response.put("rejected", rejectedCount);
+            response.set("results", results);
+            int status = rejectedCount == 0 ? 200 : acceptedCount == 0 ? 400 : 207;
+            return new TrackResponse(status, response);
+        });
+    }
+
+    public boolean isReady() {
+        return sink.isHealthy();
+    }
+
+    /** The stored form: pseudonymised id, truncated address, UTC timestamp, collector fields. */
+    private ObjectNode shape(ObjectNode event, ClientInfo client, String receivedAt) {
+        ObjectNode shaped = event.deepCopy();
+        shaped.put("student_id", pseudonymiser.pseudonymise(event.get("student_id").asText()));
+        shaped.put("timestamp", EventValidator.parseTimestamp(event.get("timestamp").asText())
+                .truncatedTo(ChronoUnit.MICROS).toString());
+        String address = event.path("ip").isTextual() ? event.get("ip").asText() : client.address();
+        String truncated = ipTruncator.truncate(address);
+        if (truncated == null) {
+            shaped.remove("ip");
+        }
+        else {
+            shaped.put("ip", truncated);
+        }
+        if (!event.path("user_agent").isTextual() && client.userAgent() != null) {
+            shaped.put("user_agent", client.userAgent());
+        }
+        shaped.put(EventContract.RECEIVED_AT, receivedAt);
+        shaped.put(EventContract.SCHEMA_VERSION, schemaVersion);
+        return shaped;
+    }
+
+    /** The refused event with the reason; ids pseudonymised and the address truncated, as for good events. */
+    private ObjectNode deadLetter(JsonNode event, List<Violation> violations, ClientInfo client, String receivedAt) {
+        ObjectNode letter = mapper.createObjectNode();
+        letter.put("reason", "validation");
+        ArrayNode errors = letter.putArray("errors");
+        violations.forEach(v -> errors.addObject().put("field", v.field()).put("problem", v.problem()));
+        letter.put(EventContract.RECEIVED_AT, receivedAt);
+        letter.put(EventContract.SCHEMA_VERSION, schemaVersion);
+        letter.put("client_ip", ipTruncator.truncate(client.address()));
+        if (event.isObject()) {
+            ObjectNode payload = event.deepCopy();
+            if (payload.path("student_id").isValueNode() && !payload.get("student_id").isNull()) {
+                payload.put("student_id", pseudonymiser.pseudonymise(payload.get("student_id").asText()));
+            }
+            else {
+                payload.remove("student_id");
+            }
+            if (payload.has("ip")) {
+                payload.put("ip", ipTruncator.truncate(payload.path("ip").asText(null)));
+            }
+            letter.set("payload", payload);
+        }
+        else {
+            letter.set("payload", event);
+        }
+        return letter;
+    }
+
+    private TrackResponse error(int status, String message) {
+        ObjectNode body = mapper.createObjectNode();
+        body.put("error", message);
+        return new TrackResponse(status, body);
+    }
+
+    private byte[] bytes(JsonNode node) {
+        try {
+            return mapper.writeValueAsBytes(node);
+        }
+        catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise an event", e);
+        }
+    }
+
+    private static String rootMessage(Throwable failure) {
+        Throwable root = failure;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + ": " + root.getMessage();
+    }
+}

@@ -1,0 +1,102 @@
+package io.clickstream.ingest.config;
+
+import static java.util.Objects.requireNonNull;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigFactory;
+import io.clickstream.schema.Pseudonymiser;
+import java.io.File;
+import java.time.Duration;
+
+/** All settings of the ingest service, read once at start-up from {@code reference.conf} and {@code --config FILE}. */
+public record IngestConfig(Http http, Kafka kafka, Privacy privacy, Validation validation) {
+    public IngestConfig {
+        requireNonNull(http, "http is null");
+        requireNonNull(kafka, "kafka is null");
+        requireNonNull(privacy, "privacy is null");
+        requireNonNull(validation, "validation is null");
+    }
+
+    public record Http(String host, int port, int maxBodyBytes, int maxBatchEvents) {
+        public Http {
+            requireNonNull(host, "host is null");
+            checkRange("ingest.http.port", port, 0, 65535);
+            checkRange("ingest.http.max-body-bytes", maxBodyBytes, 1024, 64 * 1024 * 1024);
+            checkRange("ingest.http.max-batch-events", maxBatchEvents, 1, 100_000);
+        }
+    }
+
+    public record Kafka(String bootstrapServers, String topic, String deadLetterTopic, int lingerMs, String compression,
+            int deliveryTimeoutMs) {
+        public Kafka {
+            requireNonNull(bootstrapServers, "bootstrapServers is null");
+            requireNonNull(topic, "topic is null");
+            requireNonNull(deadLetterTopic, "deadLetterTopic is null");
+            requireNonNull(compression, "compression is null");
+            checkRange("ingest.kafka.linger-ms", lingerMs, 0, 10_000);
+            checkRange("ingest.kafka.delivery-timeout-ms", deliveryTimeoutMs, 1_000, 600_000);
+        }
+    }
+
+    /** The key is a secret: it is never printed, so this record hides it from {@code toString}. */
+    public record Privacy(String pseudonymisationKey, int ipv4PrefixBits, int ipv6PrefixBits) {
+        public Privacy {
+            requireNonNull(pseudonymisationKey, "pseudonymisationKey is null");
+            if (pseudonymisationKey.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < Pseudonymiser.MINIMUM_KEY_LENGTH) {
+                throw new IllegalArgumentException("ingest.privacy.pseudonymisation-key must be at least "
+                        + Pseudonymiser.MINIMUM_KEY_LENGTH + " bytes");
+            }
+            checkRange("ingest.privacy.ipv4-prefix-bits", ipv4PrefixBits, 0, 24);
+            checkRange("ingest.privacy.ipv6-prefix-bits", ipv6PrefixBits, 0, 64);
+        }
+
+        @Override
+        public String toString() {
+            return "Privacy[pseudonymisationKey=<hidden>, ipv4PrefixBits=" + ipv4PrefixBits + ", ipv6PrefixBits=" + ipv6PrefixBits + "]";
+        }
+    }
+
+    public record Validation(Duration maxClockSkew, Duration maxEventAge) {
+        public Validation {
+            requireNonNull(maxClockSkew, "maxClockSkew is null");
+            requireNonNull(maxEventAge, "maxEventAge is null");
+        }
+    }
+
+    /** Defaults from {@code reference.conf}, overridden by the file (when given) and the environment. */
+    public static IngestConfig load(File configFile) {
+        Config defaults = ConfigFactory.load();
+        Config config = configFile == null ? defaults
+                : ConfigFactory.parseFile(configFile).withFallback(ConfigFactory.defaultReference()).resolve();
+        return from(config);
+    }
+
+    public static IngestConfig from(Config root) {
+        Config c = root.getConfig("ingest");
+        if (!c.hasPath("privacy.pseudonymisation-key")) {
+            throw new IllegalArgumentException("ingest.privacy.pseudonymisation-key is missing: set the environment variable "
+                    + "CLICKSTREAM_PSEUDONYMISATION_KEY to a secret of at least " + Pseudonymiser.MINIMUM_KEY_LENGTH + " bytes");
+        }
+        try {
+            return new IngestConfig(
+                    new Http(c.getString("http.host"), c.getInt("http.port"), c.getInt("http.max-body-bytes"),
+                            c.getInt("http.max-batch-events")),
+                    new Kafka(c.getString("kafka.bootstrap-servers"), c.getString("kafka.topic"),
+                            c.getString("kafka.dead-letter-topic"), c.getInt("kafka.linger-ms"), c.getString("kafka.compression"),
+                            c.getInt("kafka.delivery-timeout-ms")),
+                    new Privacy(c.getString("privacy.pseudonymisation-key"), c.getInt("privacy.ipv4-prefix-bits"),
+                            c.getInt("privacy.ipv6-prefix-bits")),
+                    new Validation(c.getDuration("validation.max-clock-skew"), c.getDuration("validation.max-event-age")));
+        }
+        catch (ConfigException e) {
+            throw new IllegalArgumentException("bad ingest configuration: " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkRange(String key, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(key + " must be between " + min + " and " + max + ", got " + value);
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package io.clickstream.ingest.http;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clickstream.ingest.ClientInfo;
+import io.clickstream.ingest.TrackResponse;
+import io.clickstream.ingest.TrackService;
+import io.clickstream.ingest.config.IngestConfig;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.zip.GZIPInputStream;
+
+/** The HTTP face of the collector: reads and bounds the body, hands it to {@link TrackService}, writes the answer. */
+public final class IngestServer implements AutoCloseable {
+    private final Javalin app;
+    private final ObjectMapper mapper;
+    private final TrackService service;
+    private final int maxBodyBytes;
+
+    public IngestServer(IngestConfig.Http config, ObjectMapper mapper, TrackService service) {
+        requireNonNull(config, "config is null");
+        this.mapper = requireNonNull(mapper, "mapper is null");
+        this.service = requireNonNull(service, "service is null");
+        this.maxBodyBytes = config.maxBodyBytes();
+        this.app = Javalin.create(javalin -> {
+            javalin.jetty.host = config.host();
+            javalin.jetty.port = config.port();
+            javalin.startup.showJavalinBanner = false;
+            javalin.http.maxRequestSize = config.maxBodyBytes();
+            javalin.routes.post("/v1/track", this::track);
+            javalin.routes.get("/health", ctx -> json(ctx, 200, Map.of("status", "ok")));
+            javalin.routes.get("/ready", this::ready);
+        });
+    }
+
+    public IngestServer start() {
+        app.start();
+        return this;
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+
+    private void track(Context ctx) {
+        String contentType = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(Locale.ROOT);
+        // text/plain is what navigator.sendBeacon sends; its body is still JSON.
+        if (!contentType.isEmpty() && !contentType.startsWith("application/json") && !contentType.startsWith("text/plain")) {
+            json(ctx, 415, Map.of("error", "Content-Type must be application/json or text/plain, got " + ctx.contentType()));
+            return;
+        }
+        byte[] body;
+        try {
+            body = readBounded(ctx);
+        }
+        catch (BodyTooLargeException e) {
+            json(ctx, 413, Map.of("error", "the body is larger than the limit of " + maxBodyBytes + " bytes"));
+            return;
+        }
+        catch (IOException e) {
+            json(ctx, 400, Map.of("error", "the body could not be read: " + e.getMessage()));
+            return;
+        }
+        JsonNode parsed;
+        try {
+            parsed = mapper.readTree(body);
+        }
+        catch (JsonProcessingException e) {
+            json(ctx, 400, Map.of("error", "the body is not valid JSON: " + e.getOriginalMessage()));
+            return;
+        }
+        catch (IOException e) {
+            json(ctx, 400, Map.of("error", "the body could not be parsed: " + e.getMessage()));
+            return;
+        }
+        if (parsed == null || parsed.isMissingNode()) {
+            json(ctx, 400, Map.of("error", "the body is empty"));
+            return;
+        }
+        ClientInfo client = new ClientInfo(ctx.ip(), ctx.header("User-Agent"));
+        CompletableFuture<TrackResponse> response = service.track(parsed, client);
+        ctx.future(() -> response.thenAccept(answer -> {
+            if (answer.status() == 503) {
+                ctx.header("Retry-After", "5");
+            }
+            json(ctx, answer.status(), answer.body());
+        }));
+    }
+
+    private void ready(Context ctx) {
+        boolean ready = service.isReady();
+        json(ctx, ready ? 200 : 503, Map.of("status", ready ? "ready" : "broker unreachable"));
+    }
+
+    private byte[] readBounded(Context ctx) throws IOException {
+        InputStream in = ctx.bodyInputStream();
+        String encoding = ctx.header("Content-Encoding");
+        if (encoding != null && encoding.equalsIgnoreCase("gzip")) {
+            in = new GZIPInputStream(in);
+        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buffer = new byte[16 * 1024];
+        int read;
+        while ((read = in.read(buffer)) != -1) {
+            if (out.size() + read > maxBodyBytes) {
+                throw new BodyTooLargeException();
+            }
+            out.write(buffer, 0, read);
+        }
+        return out.toByteArray();
+    }
+
+    private void json(Context ctx, int status, Object body) {
+        try {
+            ctx.status(status).contentType("application/json").result(mapper.writeValueAsBytes(body));
+        }
+        catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot serialise a response", e);
+        }
+    }
+
+    private static final class BodyTooLargeException extends IOException {
+        BodyTooLargeException() {
+            super("body too large");
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package io.clickstream.ingest.validation;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.networknt.schema.Error;
+import com.networknt.schema.InputFormat;
+import com.networknt.schema.Schema;
+import com.networknt.schema.SchemaRegistry;
+import com.networknt.schema.SpecificationVersion;
+import io.clickstream.schema.EventContract;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Checks one event against the JSON Schema of the contract, then what a schema cannot say:
+ * the timestamp must be a real RFC 3339 instant inside the accepted window.
+ */
+public final class EventValidator {
+    private final Schema schema;
+    private final Clock clock;
+    private final Duration maxClockSkew;
+    private final Duration maxEventAge;
+
+    public EventValidator(EventContract contract, Clock clock, Duration maxClockSkew, Duration maxEventAge) {
+        requireNonNull(contract, "contract is null");
+        this.schema = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
+                .getSchema(contract.schemaText(), InputFormat.JSON);
+        this.clock = requireNonNull(clock, "clock is null");
+        this.maxClockSkew = requireNonNull(maxClockSkew, "maxClockSkew is null");
+        this.maxEventAge = requireNonNull(maxEventAge, "maxEventAge is null");
+    }
+
+    /** Every problem of the event; empty when it is valid. */
+    public List<Violation> validate(JsonNode event) {
+        if (event == null || !event.isObject()) {
+            return List.of(new Violation("$", "an event must be a JSON object"));
+        }
+        List<Violation> violations = new ArrayList<>();
+        for (Error error : schema.validate(event)) {
+            violations.add(new Violation(fieldOf(error), error.getMessage()));
+        }
+        JsonNode timestamp = event.get("timestamp");
+        if (timestamp != null && timestamp.isTextual()) {
+            checkTimestamp(timestamp.asText()).ifPresent(violations::add);
+        }
+        return List.copyOf(violations);
+    }
+
+    /** Parses the event time as the pipeline will store it. */
+    public static Instant parseTimestamp(String text) {
+        return OffsetDateTime.parse(text).toInstant();
+    }
+
+    private java.util.Optional<Violation> checkTimestamp(String text) {
+        Instant eventTime;
+        try {
+            eventTime = parseTimestamp(text);
+        }
+        catch (DateTimeParseException e) {
+            return java.util.Optional.of(new Violation("timestamp",
+                    "must be an RFC 3339 date-time with an offset, such as 2026-11-20T10:30:00Z; got '" + abbreviate(text) + "'"));
+        }
+        Instant now = clock.instant();
+        if (eventTime.isAfter(now.plus(maxClockSkew))) {
+            return java.util.Optional.of(new Violation("timestamp",
+                    "is more than " + maxClockSkew.toMinutes() + " minutes in the future (" + text + ")"));
+        }
+        if (eventTime.isBefore(now.minus(maxEventAge))) {
+            return java.util.Optional.of(new Violation("timestamp",
+                    "is more than " + maxEventAge.toDays() + " days old (" + text + ")"));
+        }
+        return java.util.Optional.empty();
+    }
+
+    private static String fieldOf(Error error) {
+        // The location is a JSON pointer ("/metadata/duration") or a JSON path ("$.metadata.duration").
+        String location = String.valueOf(error.getInstanceLocation());
+        String path = location.startsWith("$") ? location.substring(1) : location;
+        path = path.replace('/', '.');
+        path = path.startsWith(".") ? path.substring(1) : path;
+        if (error.getProperty() != null && ("required".equals(error.getKeyword()) || "additionalProperties".equals(error.getKeyword()))) {
+            return path.isEmpty() ? error.getProperty() : path + "." + error.getProperty();
+        }
+        return path.isEmpty() ? "$" : path;
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 40 ? text : text.substring(0, 40) + "…";
+    }
+}
