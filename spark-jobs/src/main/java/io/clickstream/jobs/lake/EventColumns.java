@@ -1,0 +1,81 @@
+package io.clickstream.jobs.lake;
+
+import io.clickstream.schema.EventContract;
+import io.clickstream.schema.EventField;
+import io.clickstream.schema.FieldType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Spark types derived from the event contract, the one place the event's shape is declared.
+ * A new field in the JSON Schema becomes a new silver column without touching this class.
+ */
+public final class EventColumns {
+    /** The contract's {@code timestamp} is stored under this clearer name. */
+    public static final String EVENT_TIMESTAMP = "event_timestamp";
+    public static final String EVENT_DATE = "event_date";
+
+    private EventColumns() {}
+
+    /** The JSON shape ingest publishes (contract fields plus collector fields), for {@code from_json}. */
+    public static StructType publishedEvent(EventContract contract) {
+        StructType schema = new StructType();
+        for (EventField field : contract.fields()) {
+            // Read as text first: typed parsing happens with try_* so one bad value cannot fail a batch.
+            DataType type = switch (field.type()) {
+                case STRING, TIMESTAMP, JSON_OBJECT -> DataTypes.StringType;
+                case INTEGER -> DataTypes.LongType;
+                case NUMBER -> DataTypes.DoubleType;
+            };
+            schema = schema.add(field.name(), type, !field.required(), field.description());
+        }
+        return schema
+                .add(EventContract.RECEIVED_AT, DataTypes.StringType, true, "When ingest received the event.")
+                .add(EventContract.SCHEMA_VERSION, DataTypes.IntegerType, true, "Contract version the event was validated against.");
+    }
+
+    /** The silver table: contract fields typed, known metadata keys as columns, Kafka coordinates, partitions last. */
+    public static StructType silver(EventContract contract) {
+        StructType schema = new StructType();
+        for (EventField field : contract.fields()) {
+            if (field.name().equals("timestamp")) {
+                schema = schema.add(EVENT_TIMESTAMP, DataTypes.TimestampType, false, field.description());
+            }
+            else {
+                schema = schema.add(field.name(), sparkType(field.type()), !field.required(), field.description());
+            }
+        }
+        for (EventField field : contract.metadataFields()) {
+            schema = schema.add(field.name(), sparkType(field.type()), true, "metadata." + field.name() + ": " + field.description());
+        }
+        return schema
+                .add(EventContract.RECEIVED_AT, DataTypes.TimestampType, true, "When ingest received the event (UTC).")
+                .add(EventContract.SCHEMA_VERSION, DataTypes.IntegerType, true, "Contract version the event was validated against.")
+                .add("kafka_partition", DataTypes.IntegerType, false, "Kafka partition the event was read from.")
+                .add("kafka_offset", DataTypes.LongType, false, "Kafka offset the event was read from.")
+                .add(EVENT_DATE, DataTypes.DateType, false, "UTC date of event_timestamp; partition column.");
+    }
+
+    /** Records the stream could not turn into events, kept with the reason and their Kafka coordinates. */
+    public static StructType quarantine() {
+        return new StructType()
+                .add("raw_value", DataTypes.StringType, true, "The Kafka record value as received.")
+                .add("reason", DataTypes.StringType, false, "Why the record is not in silver.")
+                .add("kafka_topic", DataTypes.StringType, false, "Topic of the record.")
+                .add("kafka_partition", DataTypes.IntegerType, false, "Partition of the record.")
+                .add("kafka_offset", DataTypes.LongType, false, "Offset of the record.")
+                .add("kafka_timestamp", DataTypes.TimestampType, true, "Broker timestamp of the record.")
+                .add("quarantined_at", DataTypes.TimestampType, false, "When the stream set it aside.")
+                .add("quarantine_date", DataTypes.DateType, false, "UTC date of quarantined_at; partition column.");
+    }
+
+    private static DataType sparkType(FieldType type) {
+        return switch (type) {
+            case STRING, JSON_OBJECT -> DataTypes.StringType;
+            case TIMESTAMP -> DataTypes.TimestampType;
+            case INTEGER -> DataTypes.LongType;
+            case NUMBER -> DataTypes.DoubleType;
+        };
+    }
+}

@@ -1,0 +1,39 @@
+package io.clickstream.jobs.lake;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Where each table lives under the lake root (a local directory or an s3a:// prefix).
+ * Trino's DDL registers the same locations (see lakehouse-ddl).
+ */
+public record LakePaths(String root) {
+    public LakePaths {
+        requireNonNull(root, "root is null");
+        root = root.endsWith("/") ? root.substring(0, root.length() - 1) : root;
+    }
+
+    /** Bronze: every Kafka record as received, gzip JSON under raw/clickstream/YYYY/MM/DD/. */
+    public String bronze() {
+        return root + "/raw/clickstream";
+    }
+
+    public String silverEvents() {
+        return root + "/silver/clickstream_processed";
+    }
+
+    public String silverQuarantine() {
+        return root + "/silver/clickstream_quarantine";
+    }
+
+    public String goldDailyMetrics() {
+        return root + "/gold/daily_metrics";
+    }
+
+    public String goldDailyTopPages() {
+        return root + "/gold/daily_top_pages";
+    }
+
+    public String checkpoint(String queryName) {
+        return root + "/_checkpoints/" + queryName;
+    }
+}

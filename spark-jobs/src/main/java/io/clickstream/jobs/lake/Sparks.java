@@ -1,0 +1,35 @@
+package io.clickstream.jobs.lake;
+
+import io.clickstream.jobs.JobsConfig;
+import java.io.File;
+import org.apache.spark.sql.SparkSession;
+
+/** Builds the SparkSession every job uses: Delta enabled, UTC, settings that matter on small machines. */
+public final class Sparks {
+    private Sparks() {}
+
+    public static SparkSession session(String appName, JobsConfig.Spark config) {
+        File localDir = new File(config.localDir()).getAbsoluteFile();
+        localDir.mkdirs();
+        SparkSession.Builder builder = SparkSession.builder()
+                .appName(appName)
+                .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+                .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+                .config("spark.sql.session.timeZone", "UTC")
+                .config("spark.sql.shuffle.partitions", config.shufflePartitions())
+                .config("spark.databricks.delta.snapshotPartitions", 2)
+                .config("spark.sql.streaming.noDataMicroBatches.enabled", false)
+                // Trino reads INT96 poorly; micros are exact and portable.
+                .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+                .config("spark.local.dir", localDir.getPath())
+                .config("spark.sql.warehouse.dir", new File(localDir, "warehouse").getPath())
+                .config("spark.ui.enabled", Boolean.getBoolean("clickstream.spark.ui"));
+        // spark-submit sets the master on a cluster; only a plain java launch takes ours.
+        if (System.getProperty("spark.master") == null) {
+            builder.master(config.master())
+                    .config("spark.driver.host", "127.0.0.1")
+                    .config("spark.driver.bindAddress", "127.0.0.1");
+        }
+        return builder.getOrCreate();
+    }
+}

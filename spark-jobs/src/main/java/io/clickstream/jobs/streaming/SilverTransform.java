@@ -1,0 +1,127 @@
+package io.clickstream.jobs.streaming;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.current_timestamp;
+import static org.apache.spark.sql.functions.date_format;
+import static org.apache.spark.sql.functions.from_json;
+import static org.apache.spark.sql.functions.get_json_object;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.to_date;
+import static org.apache.spark.sql.functions.try_to_timestamp;
+import static org.apache.spark.sql.functions.when;
+
+import io.clickstream.jobs.lake.EventColumns;
+import io.clickstream.schema.EventContract;
+import io.clickstream.schema.EventField;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Pure transforms from Kafka records (the Kafka source's columns) to the lake's layers.
+ * No I/O here: tests call these directly on small data sets.
+ */
+public final class SilverTransform {
+    /** Column holding why a record cannot become a silver row; null for good rows. */
+    static final String REASON = "quarantine_reason";
+    private static final String PARSED = "parsed";
+
+    private final EventContract contract;
+    private final StructType publishedEvent;
+    private final StructType silver;
+
+    public SilverTransform(EventContract contract) {
+        this.contract = contract;
+        this.publishedEvent = EventColumns.publishedEvent(contract);
+        this.silver = EventColumns.silver(contract);
+    }
+
+    /** Bronze rows: the record as received plus its coordinates; {@code bronze_folder} is YYYY/MM/DD of the broker time. */
+    public Dataset<Row> bronze(Dataset<Row> kafkaRecords) {
+        return kafkaRecords.select(
+                col("value").cast("string").as("value"),
+                col("key").cast("string").as("key"),
+                col("topic"),
+                col("partition").as("kafka_partition"),
+                col("offset").as("kafka_offset"),
+                date_format(col("timestamp"), "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'").as("kafka_timestamp"),
+                date_format(col("timestamp"), "yyyy/MM/dd").as("bronze_folder"));
+    }
+
+    /** Every record parsed and typed, with {@value #REASON} set where it cannot be an event. */
+    public Dataset<Row> parse(Dataset<Row> kafkaRecords) {
+        Dataset<Row> parsed = kafkaRecords.select(
+                col("value").cast("string").as("raw_value"),
+                col("topic").as("kafka_topic"),
+                col("partition").as("kafka_partition"),
+                col("offset").as("kafka_offset"),
+                col("timestamp").as("kafka_timestamp"),
+                from_json(col("value").cast("string"), publishedEvent, Map.of("mode", "PERMISSIVE")).as(PARSED));
+
+        List<Column> columns = new ArrayList<>();
+        for (StructField field : silver.fields()) {
+            columns.add(silverColumn(field).cast(field.dataType()).as(field.name()));
+        }
+        columns.add(col("raw_value"));
+        columns.add(col("kafka_topic"));
+        columns.add(col("kafka_timestamp"));
+        Dataset<Row> typed = parsed.select(columns.toArray(Column[]::new));
+        return typed.withColumn(REASON, reason());
+    }
+
+    /** Good rows in silver column order, de-duplicated by event_id within the batch. */
+    public Dataset<Row> silverRows(Dataset<Row> parsed) {
+        Column[] silverColumns = java.util.Arrays.stream(silver.fieldNames()).map(name -> col(name)).toArray(Column[]::new);
+        return parsed.where(col(REASON).isNull()).dropDuplicates("event_id").select(silverColumns);
+    }
+
+    /** Rows that failed, with the reason and where they came from. */
+    public Dataset<Row> quarantineRows(Dataset<Row> parsed) {
+        return parsed.where(col(REASON).isNotNull()).select(
+                col("raw_value"),
+                col(REASON).as("reason"),
+                col("kafka_topic"),
+                col("kafka_partition"),
+                col("kafka_offset"),
+                col("kafka_timestamp"),
+                current_timestamp().as("quarantined_at"),
+                to_date(current_timestamp()).as("quarantine_date"));
+    }
+
+    private Column silverColumn(StructField field) {
+        String name = field.name();
+        if (name.equals(EventColumns.EVENT_TIMESTAMP)) {
+            return try_to_timestamp(col(PARSED + ".timestamp"));
+        }
+        if (name.equals(EventColumns.EVENT_DATE)) {
+            return to_date(try_to_timestamp(col(PARSED + ".timestamp")));
+        }
+        if (name.equals(EventContract.RECEIVED_AT)) {
+            return try_to_timestamp(col(PARSED + "." + EventContract.RECEIVED_AT));
+        }
+        if (name.equals("kafka_partition") || name.equals("kafka_offset")) {
+            return col(name);
+        }
+        if (contract.metadataFields().stream().map(EventField::name).anyMatch(name::equals)) {
+            return get_json_object(col(PARSED + ".metadata"), "$." + name).try_cast(field.dataType());
+        }
+        return col(PARSED + "." + name);
+    }
+
+    /** The first problem that keeps a record out of silver, or null. Order: most basic first. */
+    private static Column reason() {
+        return when(col("raw_value").isNull(), lit("empty record value"))
+                .when(col("event_id").isNull(), lit("not a JSON event object, or event_id missing"))
+                .when(col("student_id").isNull(), lit("student_id missing"))
+                .when(col("event_name").isNull(), lit("event_name missing"))
+                .when(col("page_url").isNull(), lit("page_url missing"))
+                .when(col("session_id").isNull(), lit("session_id missing"))
+                .when(col(EventColumns.EVENT_TIMESTAMP).isNull(), lit("timestamp missing or not a date-time"))
+                .otherwise(lit(null).cast("string"));
+    }
+}
