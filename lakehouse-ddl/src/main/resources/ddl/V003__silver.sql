@@ -1,0 +1,3 @@
+-- Silver Delta tables, created by the streaming job; columns and comments come from its DDL.
+-- @register delta.silver.clickstream_processed ${lake}/silver/clickstream_processed
+-- @register delta.silver.clickstream_quarantine ${lake}/silver/clickstream_quarantine

@@ -1,0 +1,3 @@
+-- Gold Delta tables, created by the gold jobs.
+-- @register delta.gold.daily_metrics ${lake}/gold/daily_metrics
+-- @register delta.gold.daily_top_pages ${lake}/gold/daily_top_pages

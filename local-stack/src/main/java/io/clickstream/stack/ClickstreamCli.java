@@ -1,0 +1,189 @@
+package io.clickstream.stack;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The local stack's commands, behind {@code bin/clickstream}.
+ *
+ * <ul>
+ *   <li>{@code demo [--seconds N] [--rate EVENTS_PER_SECOND]}: starts broker, ingest, streaming job and
+ *       Trino; sends generated LMS traffic over HTTP; waits until silver holds every accepted event;
+ *       runs the gold job; prints counts per layer read back through Trino; stops everything.</li>
+ *   <li>{@code up}: the same, then keeps the stack running until Ctrl-C.</li>
+ *   <li>{@code sql "QUERY"}: runs a query on the running stack's Trino and prints the rows.</li>
+ * </ul>
+ */
+public final class ClickstreamCli {
+    private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
+
+    private ClickstreamCli() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0) {
+            usage();
+            return;
+        }
+        Path home = Path.of(System.getProperty("clickstream.home", ".")).toAbsolutePath().normalize();
+        StackSettings settings = StackSettings.fromEnvironment(home);
+        int seconds = 20;
+        int rate = 200;
+        for (int i = 1; i < args.length; i++) {
+            switch (args[i]) {
+                case "--seconds" -> seconds = Integer.parseInt(args[++i]);
+                case "--rate" -> rate = Integer.parseInt(args[++i]);
+                default -> {
+                    if (!args[0].equals("sql")) {
+                        System.err.println("unknown option " + args[i]);
+                        usage();
+                        System.exit(2);
+                    }
+                }
+            }
+        }
+        switch (args[0]) {
+            case "demo" -> demo(settings, seconds, rate, false);
+            case "up" -> demo(settings, seconds, rate, true);
+            case "sql" -> sql(settings, String.join(" ", List.of(args).subList(1, args.length)));
+            default -> {
+                usage();
+                System.exit(2);
+            }
+        }
+    }
+
+    private static void usage() {
+        System.err.println("usage: clickstream demo [--seconds N] [--rate EVENTS_PER_SECOND] | up [...] | sql \"QUERY\"");
+    }
+
+    static void demo(StackSettings settings, int seconds, int rate, boolean keepRunning) throws Exception {
+        say("work directory " + settings.workDir() + " (logs in " + settings.workDir().resolve("logs") + ")");
+        LocalStack stack = LocalStack.start(settings, ClickstreamCli::say);
+        Thread stopper = new Thread(() -> {
+            say("stopping every process the demo started");
+            stack.close();
+        }, "demo-shutdown");
+        Runtime.getRuntime().addShutdownHook(stopper);
+        try {
+            stack.applyDdl().forEach(line -> say("ddl: " + line));
+            String silver = "delta.silver.clickstream_processed";
+            long silverBefore = stack.queryLong("SELECT count(*) FROM " + silver);
+            Instant sendingSince = Instant.now();
+
+            say("sending LMS traffic to " + stack.trackEndpoint() + " for " + seconds + " s at about " + rate + " events/s");
+            TrafficGenerator.Result sent = new TrafficGenerator(stack.trackEndpoint(), 120, System.nanoTime(), Clock.systemUTC())
+                    .run(Duration.ofSeconds(seconds), rate);
+            say(String.format("sent %d events: %d accepted (%d distinct), %d rejected with a reason (in topic %s), %d failed requests",
+                    sent.sent(), sent.accepted(), sent.acceptedEventIds().size(), sent.rejected(), StackSettings.DEAD_LETTER_TOPIC,
+                    sent.failedRequests()));
+
+            long expected = silverBefore + sent.acceptedEventIds().size();
+            say("waiting for silver to hold " + expected + " events");
+            long inSilver = awaitCount(stack, "SELECT count(*) FROM " + silver, expected, Duration.ofMinutes(3));
+            if (inSilver != expected) {
+                throw new IllegalStateException("silver holds " + inSilver + " events, expected " + expected + "; see " + settings.workDir().resolve("logs/streaming.log"));
+            }
+
+            List<LocalDate> days = new ArrayList<>();
+            for (Map<String, Object> row : stack.query("SELECT DISTINCT event_date FROM " + silver + " WHERE received_at >= from_iso8601_timestamp('"
+                    + sendingSince + "') ORDER BY 1")) {
+                days.add(LocalDate.parse(row.get("event_date").toString()));
+            }
+            for (LocalDate day : days) {
+                say("gold: " + stack.runDailyMetrics(day));
+            }
+            stack.applyDdl().stream().filter(line -> line.startsWith("registered")).forEach(line -> say("ddl: " + line));
+
+            LocalDate lastDay = days.isEmpty() ? LocalDate.now(java.time.ZoneOffset.UTC) : days.get(days.size() - 1);
+            System.out.println();
+            System.out.println("Top pages on " + lastDay + " (delta.gold.daily_top_pages):");
+            for (Map<String, Object> row : stack.query("SELECT rank, page_url, page_views, visitors FROM delta.gold.daily_top_pages WHERE metric_date = DATE '"
+                    + lastDay + "' AND rank <= 5 ORDER BY rank")) {
+                System.out.printf("  %2s. %-40s %6s views %5s students%n", row.get("rank"), row.get("page_url"), row.get("page_views"), row.get("visitors"));
+            }
+            System.out.println();
+            System.out.println("Query it yourself (while the stack runs: bin/clickstream up):");
+            System.out.println("  bin/clickstream sql \"SELECT * FROM delta.gold.daily_metrics ORDER BY metric_date\"");
+            System.out.println("  JDBC " + stack.trino().jdbcUrl() + " (user: any name), catalogs: delta (silver, gold), hive (bronze)");
+            System.out.println("  lake files under " + settings.lakeRoot());
+            System.out.println();
+            long bronze = stack.queryLong("SELECT count(*) FROM hive.bronze.clickstream_raw");
+            long silverRows = stack.queryLong("SELECT count(*) FROM " + silver);
+            long goldDays = stack.queryLong("SELECT count(*) FROM delta.gold.daily_metrics");
+            long goldPages = stack.queryLong("SELECT count(*) FROM delta.gold.daily_top_pages");
+            System.out.println("Row counts read back through Trino:");
+            System.out.printf("  bronze  hive.bronze.clickstream_raw          %8d records%n", bronze);
+            System.out.printf("  silver  delta.silver.clickstream_processed   %8d events%n", silverRows);
+            System.out.printf("  gold    delta.gold.daily_metrics             %8d days%n", goldDays);
+            System.out.printf("  gold    delta.gold.daily_top_pages           %8d rows%n", goldPages);
+            if (keepRunning) {
+                say("the stack keeps running: ingest " + stack.ingestUrl() + ", Trino " + stack.trino().jdbcUrl() + ", Kafka "
+                        + stack.broker().bootstrapServers() + ". Ctrl-C stops it.");
+                new CountDownLatch(1).await();
+            }
+        }
+        finally {
+            if (!keepRunning) {
+                Runtime.getRuntime().removeShutdownHook(stopper);
+                say("stopping every process the demo started");
+                stack.close();
+            }
+        }
+    }
+
+    private static long awaitCount(LocalStack stack, String sql, long expected, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long count = -1;
+        long lastPrinted = -1;
+        while (System.nanoTime() < deadline) {
+            count = stack.queryLong(sql);
+            if (count == expected) {
+                return count;
+            }
+            if (count != lastPrinted) {
+                say("  silver: " + count + " of " + expected);
+                lastPrinted = count;
+            }
+            Thread.sleep(1000);
+        }
+        return count;
+    }
+
+    static void sql(StackSettings settings, String query) throws Exception {
+        try (Connection connection = DriverManager.getConnection("jdbc:trino://127.0.0.1:" + settings.trinoPort(), "clickstream", null);
+                Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery(query)) {
+            ResultSetMetaData meta = rows.getMetaData();
+            List<String> header = new ArrayList<>();
+            for (int i = 1; i <= meta.getColumnCount(); i++) {
+                header.add(meta.getColumnLabel(i));
+            }
+            System.out.println(String.join(" | ", header));
+            while (rows.next()) {
+                List<String> values = new ArrayList<>();
+                for (int i = 1; i <= meta.getColumnCount(); i++) {
+                    values.add(String.valueOf(rows.getObject(i)));
+                }
+                System.out.println(String.join(" | ", values));
+            }
+        }
+    }
+
+    static void say(String message) {
+        System.out.println(LocalTime.now().format(CLOCK) + "  " + message);
+    }
+}

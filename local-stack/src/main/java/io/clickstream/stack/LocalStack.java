@@ -1,0 +1,201 @@
+package io.clickstream.stack;
+
+import io.clickstream.ddl.DdlRunner;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * The whole pipe as local processes: Kafka broker, Trino, ingest and the streaming job. Closing it
+ * stops every process it started, newest first.
+ */
+public final class LocalStack implements AutoCloseable {
+    private final StackSettings settings;
+    private final Modules modules;
+    private final Consumer<String> progress;
+    private final List<AutoCloseable> started = new ArrayList<>();
+    private KafkaBroker broker;
+    private TrinoServer trino;
+    private ChildProcess ingest;
+    private ChildProcess streaming;
+
+    private LocalStack(StackSettings settings, Consumer<String> progress) {
+        this.settings = settings;
+        this.modules = new Modules(settings.home());
+        this.progress = progress;
+    }
+
+    /** Starts everything; Trino starts in parallel with the rest because it takes longest. */
+    public static LocalStack start(StackSettings settings, Consumer<String> progress) throws Exception {
+        LocalStack stack = new LocalStack(settings, progress);
+        try {
+            stack.startAll();
+            return stack;
+        }
+        catch (Exception e) {
+            stack.close();
+            throw e;
+        }
+    }
+
+    private void startAll() throws Exception {
+        String key = settings.pseudonymisationKey();
+        CompletableFuture<TrinoServer> trinoStarting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return TrinoServer.start(settings.home(), settings.workDir(), settings.trinoPort(), settings.lakeRoot());
+            }
+            catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        try {
+            progress.accept("starting Kafka broker on 127.0.0.1:" + settings.kafkaPort());
+            broker = KafkaBroker.start(modules, settings.workDir(), settings.kafkaPort(), settings.kafkaControllerPort(), settings.topicPartitions());
+            started.add(broker);
+            broker.createTopics(Map.of(StackSettings.TOPIC, settings.topicPartitions(), StackSettings.DEAD_LETTER_TOPIC, 1));
+
+            progress.accept("starting ingest on http://127.0.0.1:" + settings.ingestPort());
+            Map<String, String> ingestEnvironment = Map.of(
+                    "INGEST_PORT", String.valueOf(settings.ingestPort()),
+                    "KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(),
+                    "CLICKSTREAM_PSEUDONYMISATION_KEY", key);
+            ingest = ChildProcess.start("ingest", modules.javaCommand("ingest", List.of("-Xmx512m"), "io.clickstream.ingest.IngestApp", List.of()),
+                    ingestEnvironment, settings.workDir().toFile(), settings.workDir().resolve("logs/ingest.log"));
+            started.add(ingest);
+            ingest.awaitReady("ready", Duration.ofMinutes(1), () -> httpStatus(ingestUrl() + "/ready") == 200);
+
+            progress.accept("starting the streaming job (Kafka -> bronze + silver)");
+            streaming = ChildProcess.start("streaming", sparkJob("io.clickstream.jobs.streaming.StreamingJob", List.of()),
+                    jobsEnvironment(), settings.workDir().toFile(), settings.workDir().resolve("logs/streaming.log"));
+            started.add(streaming);
+            streaming.awaitReady("streaming", Duration.ofMinutes(3), () -> java.nio.file.Files.readString(streaming.log()).contains("streaming "
+                    + StackSettings.TOPIC));
+
+            progress.accept("waiting for Trino on 127.0.0.1:" + settings.trinoPort());
+            trino = trinoStarting.join();
+            started.add(trino);
+        }
+        catch (Exception e) {
+            trinoStarting.thenAccept(TrinoServer::close);
+            throw e;
+        }
+    }
+
+    public String ingestUrl() {
+        return "http://127.0.0.1:" + settings.ingestPort();
+    }
+
+    public URI trackEndpoint() {
+        return URI.create(ingestUrl() + "/v1/track");
+    }
+
+    public KafkaBroker broker() {
+        return broker;
+    }
+
+    public TrinoServer trino() {
+        return trino;
+    }
+
+    public StackSettings settings() {
+        return settings;
+    }
+
+    /** Applies the Trino DDL; returns one line per step. */
+    public List<String> applyDdl() throws SQLException {
+        try (Connection connection = trino.connect()) {
+            return new DdlRunner(connection, TrinoServer.localUri(settings.lakeRoot())).apply();
+        }
+    }
+
+    /** Runs the gold daily-metrics job for one day as its own process and returns its output. */
+    public String runDailyMetrics(LocalDate day) throws Exception {
+        ChildProcess job = ChildProcess.start("daily-metrics", sparkJob("io.clickstream.jobs.gold.DailyMetricsJob", List.of("--date", day.toString())),
+                jobsEnvironment(), settings.workDir().toFile(), settings.workDir().resolve("logs/daily-metrics.log"));
+        int exit = job.awaitExit(Duration.ofMinutes(10));
+        if (exit != 0) {
+            throw new IllegalStateException("daily-metrics for " + day + " failed (exit " + exit + ")\n" + job.tail());
+        }
+        return java.nio.file.Files.readAllLines(job.log()).stream().filter(line -> line.startsWith("daily-metrics " + day))
+                .reduce((first, second) -> second).orElse("daily-metrics " + day + " done");
+    }
+
+    /** A single number from Trino. */
+    public long queryLong(String sql) throws SQLException {
+        try (Connection connection = trino.connect(); Statement statement = connection.createStatement(); ResultSet rows = statement.executeQuery(sql)) {
+            rows.next();
+            return rows.getLong(1);
+        }
+    }
+
+    /** Rows from Trino as ordered column maps. */
+    public List<Map<String, Object>> query(String sql) throws SQLException {
+        List<Map<String, Object>> result = new ArrayList<>();
+        try (Connection connection = trino.connect(); Statement statement = connection.createStatement(); ResultSet rows = statement.executeQuery(sql)) {
+            int columns = rows.getMetaData().getColumnCount();
+            while (rows.next()) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                for (int i = 1; i <= columns; i++) {
+                    row.put(rows.getMetaData().getColumnLabel(i), rows.getObject(i));
+                }
+                result.add(row);
+            }
+        }
+        return result;
+    }
+
+    private List<String> sparkJob(String mainClass, List<String> arguments) {
+        List<String> jvm = new ArrayList<>(List.of("-Xmx2g"));
+        jvm.addAll(Modules.SPARK_JVM_OPTIONS);
+        return modules.javaCommand("spark-jobs", jvm, mainClass, arguments);
+    }
+
+    private Map<String, String> jobsEnvironment() {
+        return Map.of(
+                "CLICKSTREAM_LAKE_ROOT", settings.lakeRoot().toString(),
+                "CLICKSTREAM_SPARK_LOCAL_DIR", settings.workDir().resolve("spark-tmp").toString(),
+                "KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(),
+                "SPARK_LOCAL_IP", "127.0.0.1");
+    }
+
+    private static int httpStatus(String url) {
+        try {
+            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode();
+        }
+        catch (Exception e) {
+            return -1;
+        }
+    }
+
+    public Path workDir() {
+        return settings.workDir();
+    }
+
+    @Override
+    public void close() {
+        for (int i = started.size() - 1; i >= 0; i--) {
+            try {
+                started.get(i).close();
+            }
+            catch (Exception e) {
+                progress.accept("could not stop a process cleanly: " + e.getMessage());
+            }
+        }
+        started.clear();
+    }
+}

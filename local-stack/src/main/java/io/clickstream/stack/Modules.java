@@ -1,0 +1,66 @@
+package io.clickstream.stack;
+
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Java command lines for the project's runnable modules, from their build output (jar + target/lib). */
+public final class Modules {
+    /** Spark 4 on Java 17 needs these opens; spark-submit adds them itself, a plain java launch must. */
+    public static final List<String> SPARK_JVM_OPTIONS = List.of(
+            "-XX:+IgnoreUnrecognizedVMOptions",
+            "--add-opens=java.base/java.lang=ALL-UNNAMED",
+            "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED",
+            "--add-opens=java.base/java.lang.reflect=ALL-UNNAMED",
+            "--add-opens=java.base/java.io=ALL-UNNAMED",
+            "--add-opens=java.base/java.net=ALL-UNNAMED",
+            "--add-opens=java.base/java.nio=ALL-UNNAMED",
+            "--add-opens=java.base/java.util=ALL-UNNAMED",
+            "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+            "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
+            "--add-opens=java.base/jdk.internal.ref=ALL-UNNAMED",
+            "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+            "--add-opens=java.base/sun.nio.cs=ALL-UNNAMED",
+            "--add-opens=java.base/sun.security.action=ALL-UNNAMED",
+            "--add-opens=java.base/sun.util.calendar=ALL-UNNAMED",
+            "-Djdk.reflect.useDirectMethodHandle=false",
+            "-Dio.netty.tryReflectionSetAccessible=true");
+
+    private final Path home;
+
+    public Modules(Path home) {
+        this.home = home;
+    }
+
+    /** {@code java <jvmOptions> -cp <module jar>:<module>/target/lib/* <mainClass> <arguments>} with the running JVM's java. */
+    public List<String> javaCommand(String module, List<String> jvmOptions, String mainClass, List<String> arguments) {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Duser.timezone=UTC");
+        command.addAll(jvmOptions);
+        command.add("-cp");
+        command.add(classpath(module));
+        command.add(mainClass);
+        command.addAll(arguments);
+        return command;
+    }
+
+    public String classpath(String module) {
+        Path target = home.resolve(module).resolve("target");
+        Path lib = target.resolve("lib");
+        if (!Files.isDirectory(lib)) {
+            throw new IllegalStateException("module " + module + " is not built (no " + lib + "): run 'mvn -DskipTests package' or bin/clickstream");
+        }
+        try (var jars = Files.list(target)) {
+            Path jar = jars.filter(p -> p.getFileName().toString().startsWith(module) && p.toString().endsWith(".jar")
+                    && !p.toString().endsWith("-tests.jar")).findFirst()
+                    .orElseThrow(() -> new IllegalStateException("no " + module + " jar in " + target));
+            return jar + File.pathSeparator + lib + File.separator + "*";
+        }
+        catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
