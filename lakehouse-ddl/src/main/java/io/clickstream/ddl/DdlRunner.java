@@ -80,12 +80,11 @@ public final class DdlRunner {
         if (exists(name[0], name[1], name[2])) {
             return "already registered " + qualifiedName;
         }
-        String call = "CALL " + name[0] + ".system.register_table(schema_name => ?, table_name => ?, table_location => ?)";
-        try (PreparedStatement statement = connection.prepareStatement(call)) {
-            statement.setString(1, name[1]);
-            statement.setString(2, name[2]);
-            statement.setString(3, location);
-            statement.execute();
+        // CALL takes no JDBC parameters: literals, quoted.
+        String call = "CALL " + name[0] + ".system.register_table(schema_name => " + literal(name[1]) + ", table_name => "
+                + literal(name[2]) + ", table_location => " + literal(location) + ")";
+        try (Statement statement = connection.createStatement()) {
+            statement.execute(call);
             return "registered " + qualifiedName;
         }
         catch (SQLException e) {
@@ -104,6 +103,10 @@ public final class DdlRunner {
                 return rows.getLong(1) > 0;
             }
         }
+    }
+
+    private static String literal(String value) {
+        return "'" + value.replace("'", "''") + "'";
     }
 
     private static String resource(String path) {

@@ -78,6 +78,7 @@ public final class ClickstreamCli {
             stack.close();
         }, "demo-shutdown");
         Runtime.getRuntime().addShutdownHook(stopper);
+        String counts = null;
         try {
             stack.applyDdl().forEach(line -> say("ddl: " + line));
             String silver = "delta.silver.clickstream_processed";
@@ -125,12 +126,14 @@ public final class ClickstreamCli {
             long silverRows = stack.queryLong("SELECT count(*) FROM " + silver);
             long goldDays = stack.queryLong("SELECT count(*) FROM delta.gold.daily_metrics");
             long goldPages = stack.queryLong("SELECT count(*) FROM delta.gold.daily_top_pages");
-            System.out.println("Row counts read back through Trino:");
-            System.out.printf("  bronze  hive.bronze.clickstream_raw          %8d records%n", bronze);
-            System.out.printf("  silver  delta.silver.clickstream_processed   %8d events%n", silverRows);
-            System.out.printf("  gold    delta.gold.daily_metrics             %8d days%n", goldDays);
-            System.out.printf("  gold    delta.gold.daily_top_pages           %8d rows%n", goldPages);
+            counts = String.join("\n",
+                    "Row counts read back through Trino:",
+                    String.format("  bronze  hive.bronze.clickstream_raw          %8d records", bronze),
+                    String.format("  silver  delta.silver.clickstream_processed   %8d events", silverRows),
+                    String.format("  gold    delta.gold.daily_metrics             %8d days", goldDays),
+                    String.format("  gold    delta.gold.daily_top_pages           %8d rows", goldPages));
             if (keepRunning) {
+                System.out.println(counts);
                 say("the stack keeps running: ingest " + stack.ingestUrl() + ", Trino " + stack.trino().jdbcUrl() + ", Kafka "
                         + stack.broker().bootstrapServers() + ". Ctrl-C stops it.");
                 new CountDownLatch(1).await();
@@ -143,6 +146,8 @@ public final class ClickstreamCli {
                 stack.close();
             }
         }
+        // Last, so the counts are what a person sees when the demo ends.
+        System.out.println(counts);
     }
 
     private static long awaitCount(LocalStack stack, String sql, long expected, Duration timeout) throws Exception {
@@ -150,6 +155,7 @@ public final class ClickstreamCli {
         long count = -1;
         long lastPrinted = -1;
         while (System.nanoTime() < deadline) {
+            stack.checkStreamingAlive();
             count = stack.queryLong(sql);
             if (count == expected) {
                 return count;

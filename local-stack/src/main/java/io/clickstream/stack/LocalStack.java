@@ -103,6 +103,13 @@ public final class LocalStack implements AutoCloseable {
         return URI.create(ingestUrl() + "/v1/track");
     }
 
+    /** Fails with the streaming job's log when it is no longer running. */
+    public void checkStreamingAlive() {
+        if (!streaming.isAlive()) {
+            throw new IllegalStateException("the streaming job stopped\n" + streaming.tail());
+        }
+    }
+
     public KafkaBroker broker() {
         return broker;
     }

@@ -53,8 +53,21 @@ public final class StreamingJob {
                 "Silver: every accepted LMS event once, typed and pseudonymised.", EventColumns.EVENT_DATE, "event_name");
         Tables.createIfNotExists(spark, paths.silverQuarantine(), EventColumns.quarantine(),
                 "Records the stream could not parse, with the reason.", "quarantine_date");
+        createBronzeRoot();
     }
 
+    /** Bronze's root exists before the first batch, so SQL engines can register it as an (empty) table. */
+    private void createBronzeRoot() {
+        try {
+            org.apache.hadoop.fs.Path root = new org.apache.hadoop.fs.Path(paths.bronze());
+            root.getFileSystem(spark.sparkContext().hadoopConfiguration()).mkdirs(root);
+        }
+        catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot create the bronze folder " + paths.bronze(), e);
+        }
+    }
+
+    /** Reads the configured Kafka topic, one micro-batch per trigger interval. */
     public StreamingQuery start() throws TimeoutException {
         Dataset<Row> records = spark.readStream()
                 .format("kafka")
@@ -63,16 +76,24 @@ public final class StreamingJob {
                 .option("startingOffsets", config.kafka().startingOffsets())
                 .option("maxOffsetsPerTrigger", config.kafka().maxOffsetsPerTrigger())
                 .load();
-        return records.writeStream()
+        return start(records, Trigger.ProcessingTime(config.streaming().triggerInterval().toMillis()));
+    }
+
+    /** Any streaming source with the Kafka source's columns; tests pass a file source and AvailableNow. */
+    public StreamingQuery start(Dataset<Row> kafkaShapedRecords, Trigger trigger) throws TimeoutException {
+        return kafkaShapedRecords.writeStream()
                 .queryName(QUERY_NAME)
                 .option("checkpointLocation", paths.checkpoint(QUERY_NAME))
-                .trigger(Trigger.ProcessingTime(config.streaming().triggerInterval().toMillis()))
+                .trigger(trigger)
                 .foreachBatch((VoidFunction2<Dataset<Row>, Long>) this::writeBatch)
                 .start();
     }
 
     /** Writes one micro-batch to every layer; safe to run again for the same batch id. */
     public void writeBatch(Dataset<Row> records, long batchId) {
+        // The stream thread runs this with no active session in Spark 4.1; plans built here
+        // (persist, collect) need one, or they fail with a NullPointerException in SparkPlan.
+        SparkSession.setActiveSession(records.sparkSession());
         records.persist();
         try {
             long bronzeRows = writeBronze(records, batchId);

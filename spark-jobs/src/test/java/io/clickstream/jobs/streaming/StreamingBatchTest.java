@@ -72,6 +72,36 @@ class StreamingBatchTest {
         assertEquals(1, spark.read().format("delta").load(new LakePaths(config.lakeRoot()).silverEvents()).count());
     }
 
+    @Test
+    void realStreamRunsEveryBatchThroughTheSameWritesAndRestartsFromItsCheckpoint() throws Exception {
+        JobsConfig config = SharedSpark.config(lake);
+        LakePaths paths = new LakePaths(config.lakeRoot());
+        Path incoming = lake.resolve("incoming");
+        List<String> values = SharedSpark.lines("/golden/daily-metrics/input.jsonl");
+        SharedSpark.kafkaRecords(values.subList(0, 6), 0, Instant.parse("2026-11-20T12:00:00Z"))
+                .write().parquet(incoming.resolve("part1").toString());
+
+        runAvailableNow(config, incoming);
+        assertEquals(6, spark.read().format("delta").load(paths.silverEvents()).count());
+
+        // New input, then a restart: the checkpoint skips what was done and takes only the new records.
+        SharedSpark.kafkaRecords(values.subList(6, values.size()), 6, Instant.parse("2026-11-20T12:00:01Z"))
+                .write().parquet(incoming.resolve("part2").toString());
+        runAvailableNow(config, incoming);
+        assertEquals(values.size(), spark.read().format("delta").load(paths.silverEvents()).count());
+        assertEquals(values.size(), spark.read().option("recursiveFileLookup", "true")
+                .json(lake.resolve("raw/clickstream/2026/11/20").toString()).count());
+    }
+
+    private void runAvailableNow(JobsConfig config, Path incoming) throws Exception {
+        Dataset<Row> stream = spark.readStream().schema(SharedSpark.kafkaRecords(List.of(), 0, Instant.now()).schema())
+                .option("recursiveFileLookup", "true").parquet(incoming.toString());
+        org.apache.spark.sql.streaming.StreamingQuery query = new StreamingJob(spark, config, EventContract.current())
+                .start(stream, org.apache.spark.sql.streaming.Trigger.AvailableNow());
+        query.awaitTermination();
+        assertTrue(query.exception().isEmpty(), () -> query.exception().get().toString());
+    }
+
     private static List<Path> gzipFiles(Path dir) throws IOException {
         try (Stream<Path> walk = Files.walk(dir)) {
             return walk.filter(p -> p.toString().endsWith(".json.gz")).toList();
