@@ -1,0 +1,228 @@
+package io.clickstream.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clickstream.stack.LocalStack;
+import io.clickstream.stack.StackSettings;
+import io.clickstream.testing.Await;
+import io.clickstream.testing.FreePorts;
+import io.clickstream.testing.LmsEvent;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The whole pipe through real components started as the demo starts them: a Kafka broker, ingest,
+ * the streaming job and Trino as their own processes; gold as a batch process. Input is the
+ * golden day of spark-jobs' DailyMetricsTest (hand-computed), sent over HTTP with raw student
+ * ids that must never be stored, plus duplicates and invalid events.
+ */
+class PipelineIT {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    /** The golden scenario happened yesterday (UTC), within the accepted event age. */
+    private static final LocalDate DAY = LocalDate.now(ZoneOffset.UTC).minusDays(1);
+    private static final String RUN = UUID.randomUUID().toString().substring(0, 8);
+
+    private static LocalStack stack;
+    private static final List<LmsEvent> VALID = new ArrayList<>();
+    private static final Map<String, String> RAW_IDS = Map.of(
+            "A", "raw-student-A-" + RUN, "B", "raw-student-B-" + RUN, "C", "raw-student-C-" + RUN);
+
+    @BeforeAll
+    static void startStackAndSend() throws Exception {
+        Path home = Path.of(System.getProperty("clickstream.home"));
+        Path work = Path.of("target", "e2e-work").toAbsolutePath();
+        deleteRecursively(work);
+        int kafkaPort = FreePorts.next();
+        StackSettings settings = new StackSettings(home, work, kafkaPort, FreePorts.next(), FreePorts.next(), FreePorts.next(), 2);
+        stack = LocalStack.start(settings, message -> System.out.println("[stack] " + message));
+        stack.applyDdl();
+
+        VALID.addAll(List.of(
+                event("A", "page_view", "/courses/algebra", "08:00:00"),
+                event("A", "page_view", "/courses/algebra/chapter-1", "08:10:00"),
+                event("A", "click", "/courses/algebra/chapter-1", "08:20:00"),
+                event("A", "page_view", "/courses/algebra/chapter-1", "09:00:00"),
+                event("A", "video_play", "/courses/algebra/chapter-1", "09:05:00").metadata("duration", 12.5),
+                event("B", "page_view", "/courses/algebra", "10:00:00"),
+                event("B", "page_view", "/courses/biology", "10:29:59"),
+                event("B", "page_view", "/courses/algebra", "11:00:00"),
+                event("C", "page_view", "/courses/biology", "23:00:00"),
+                event("C", "page_view", "/courses/algebra", "23:30:00")));
+    }
+
+    @AfterAll
+    static void stopStack() {
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    @Test
+    void eventsFlowFromHttpToGoldExactlyOnceAndNoRawIdIsStored() throws Exception {
+        // One batch with two invalid neighbours: the valid ones are kept, the invalid ones named.
+        List<LmsEvent> firstBatch = new ArrayList<>(VALID.subList(0, 6));
+        firstBatch.add(2, event("A", "teleport", "/courses/algebra", "08:15:00"));
+        firstBatch.add(4, event("B", "page_view", "/courses/algebra", "10:01:00").remove("session_id"));
+        HttpResponse<String> mixed = post(LmsEvent.batch(firstBatch.toArray(LmsEvent[]::new)));
+        assertEquals(207, mixed.statusCode(), mixed.body());
+        JsonNode results = MAPPER.readTree(mixed.body()).get("results");
+        assertEquals("event_name", results.get(2).get("errors").get(0).get("field").asText());
+        assertEquals("session_id", results.get(4).get("errors").get(0).get("field").asText());
+        assertEquals(6, MAPPER.readTree(mixed.body()).get("accepted").asInt());
+
+        // The rest, one by one, then client retries of two events already sent.
+        for (LmsEvent event : VALID.subList(6, VALID.size())) {
+            assertEquals(200, post(event.json()).statusCode());
+        }
+        assertEquals(200, post(VALID.get(0).json()).statusCode());
+        assertEquals(200, post(LmsEvent.batch(VALID.get(5), VALID.get(5))).statusCode());
+
+        // Silver holds exactly the valid distinct events.
+        String silver = "delta.silver.clickstream_processed";
+        Await.until("silver rows", Duration.ofMinutes(4), () -> stack.queryLong("SELECT count(*) FROM " + silver), 10L);
+        Set<String> silverIds = stack.query("SELECT event_id FROM " + silver).stream()
+                .map(row -> row.get("event_id").toString()).collect(Collectors.toSet());
+        assertEquals(VALID.stream().map(LmsEvent::eventId).collect(Collectors.toSet()), silverIds);
+        Map<String, Object> video = stack.query("SELECT duration, event_date, event_name FROM " + silver
+                + " WHERE event_id = '" + VALID.get(4).eventId() + "'").get(0);
+        assertEquals(12.5, ((Number) video.get("duration")).doubleValue());
+        assertEquals(DAY.toString(), video.get("event_date").toString());
+
+        // Bronze keeps every accepted record as received (13 = 10 + 3 re-sent), in dated folders.
+        Await.until("bronze rows", Duration.ofMinutes(1), () -> stack.queryLong("SELECT count(*) FROM hive.bronze.clickstream_raw"), 13L);
+        LocalDate today = LocalDate.now(ZoneOffset.UTC);
+        Path bronzeDay = stack.workDir().resolve("lake/raw/clickstream").resolve(String.format("%04d/%02d/%02d",
+                today.getYear(), today.getMonthValue(), today.getDayOfMonth()));
+        assertTrue(gzipFiles(bronzeDay).size() > 0, "no gzip JSON under " + bronzeDay);
+
+        // Gold equals the hand-computed golden values (see spark-jobs golden README), also after a re-run.
+        stack.runDailyMetrics(DAY);
+        stack.runDailyMetrics(DAY);
+        List<String> ddl = stack.applyDdl();
+        assertTrue(ddl.contains("registered delta.gold.daily_metrics"), ddl.toString());
+        List<Map<String, Object>> metrics = stack.query("SELECT active_users, sessions, page_views, events, avg_session_seconds "
+                + "FROM delta.gold.daily_metrics WHERE metric_date = DATE '" + DAY + "'");
+        assertEquals(1, metrics.size());
+        assertEquals(List.of(3L, 5L, 8L, 10L, 1019.8), new ArrayList<>(metrics.get(0).values()));
+        List<String> topPages = stack.query("SELECT rank, page_url, page_views, visitors FROM delta.gold.daily_top_pages WHERE metric_date = DATE '"
+                + DAY + "' ORDER BY rank").stream().map(row -> row.values().stream().map(String::valueOf).collect(Collectors.joining(","))).toList();
+        assertEquals(List.of("1,/courses/algebra,4,3", "2,/courses/algebra/chapter-1,2,1", "3,/courses/biology,2,2"), topPages);
+
+        // Applying the DDL again changes nothing.
+        assertTrue(stack.applyDdl().stream().filter(line -> line.contains("registered")).allMatch(line -> line.startsWith("already registered")));
+
+        // Privacy: no raw student id in silver, in any file of the work directory, or on any topic.
+        assertEquals(0L, stack.queryLong("SELECT count(*) FROM " + silver + " WHERE student_id LIKE 'raw-student-%' OR metadata LIKE '%raw-student-%'"));
+        assertEquals(3L, stack.queryLong("SELECT count(DISTINCT student_id) FROM " + silver + " WHERE length(student_id) = 64"));
+        assertNoRawIdInFiles(stack.workDir());
+        List<String> dlq = consume(StackSettings.DEAD_LETTER_TOPIC, 2);
+        assertEquals(2, dlq.size());
+        assertTrue(dlq.stream().allMatch(letter -> letter.contains("\"reason\":\"validation\"")), dlq.toString());
+        for (String record : concat(dlq, consume(StackSettings.TOPIC, 13))) {
+            RAW_IDS.values().forEach(raw -> assertFalse(record.contains(raw), "raw id on a topic: " + record));
+        }
+    }
+
+    private static LmsEvent event(String student, String name, String page, String time) {
+        return LmsEvent.of(name, RAW_IDS.get(student), page).at(DAY + "T" + time + "Z").session("session-" + student + "-" + RUN);
+    }
+
+    private static HttpResponse<String> post(String body) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(stack.trackEndpoint()).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static void assertNoRawIdInFiles(Path root) throws IOException {
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(root)) {
+            files = walk.filter(Files::isRegularFile).toList();
+        }
+        assertTrue(files.size() > 10);
+        for (Path file : files) {
+            byte[] content = read(file);
+            String text = new String(content, StandardCharsets.ISO_8859_1);
+            for (String raw : RAW_IDS.values()) {
+                assertFalse(text.contains(raw), "raw student id found in " + file);
+            }
+        }
+    }
+
+    private static byte[] read(Path file) throws IOException {
+        if (file.toString().endsWith(".gz")) {
+            try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
+                return in.readAllBytes();
+            }
+        }
+        return Files.readAllBytes(file);
+    }
+
+    private static List<String> consume(String topic, int atLeast) {
+        List<String> values = new ArrayList<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.broker().bootstrapServers(),
+                ConsumerConfig.GROUP_ID_CONFIG, "e2e-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new StringDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (values.size() < atLeast && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(500))) {
+                    values.add(record.value());
+                }
+            }
+        }
+        return values;
+    }
+
+    private static List<Path> gzipFiles(Path dir) throws IOException {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            return walk.filter(p -> p.toString().endsWith(".json.gz")).toList();
+        }
+    }
+
+    private static List<String> concat(List<String> first, List<String> second) {
+        List<String> all = new ArrayList<>(first);
+        all.addAll(second);
+        return all;
+    }
+
+    private static void deleteRecursively(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(path)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
