@@ -55,14 +55,21 @@ public final class ClickstreamCli {
                 }
             }
         }
-        switch (args[0]) {
-            case "demo" -> demo(settings, seconds, rate, false);
-            case "up" -> demo(settings, seconds, rate, true);
-            case "sql" -> sql(settings, String.join(" ", List.of(args).subList(1, args.length)));
-            default -> {
-                usage();
-                System.exit(2);
+        try {
+            switch (args[0]) {
+                case "demo" -> demo(settings, seconds, rate, false);
+                case "up" -> demo(settings, seconds, rate, true);
+                case "sql" -> sql(settings, String.join(" ", List.of(args).subList(1, args.length)));
+                default -> {
+                    usage();
+                    System.exit(2);
+                }
             }
+        }
+        catch (IllegalStateException | java.sql.SQLException e) {
+            // Expected failures (a process died, a query failed) carry their own explanation.
+            System.err.println("clickstream: " + e.getMessage());
+            System.exit(1);
         }
     }
 
@@ -170,6 +177,9 @@ public final class ClickstreamCli {
     }
 
     static void sql(StackSettings settings, String query) throws Exception {
+        if (!portOpen(settings.trinoPort())) {
+            throw new IllegalStateException("no Trino on 127.0.0.1:" + settings.trinoPort() + ": start the stack with 'bin/clickstream up'");
+        }
         try (Connection connection = DriverManager.getConnection("jdbc:trino://127.0.0.1:" + settings.trinoPort(), "clickstream", null);
                 Statement statement = connection.createStatement();
                 ResultSet rows = statement.executeQuery(query)) {
@@ -186,6 +196,16 @@ public final class ClickstreamCli {
                 }
                 System.out.println(String.join(" | ", values));
             }
+        }
+    }
+
+    private static boolean portOpen(int port) {
+        try (java.net.Socket socket = new java.net.Socket()) {
+            socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 1000);
+            return true;
+        }
+        catch (java.io.IOException e) {
+            return false;
         }
     }
 

@@ -28,7 +28,8 @@ public final class KafkaBroker implements AutoCloseable {
         this.bootstrapServers = bootstrapServers;
     }
 
-    public static KafkaBroker start(Modules modules, Path workDir, int port, int controllerPort, int defaultPartitions) throws Exception {
+    public static KafkaBroker start(Modules modules, Path workDir, String processMarker, int port, int controllerPort, int defaultPartitions)
+            throws Exception {
         Path dir = workDir.resolve("kafka");
         Path data = dir.resolve("data");
         Files.createDirectories(dir);
@@ -57,7 +58,7 @@ public final class KafkaBroker implements AutoCloseable {
                 ""));
         String classpath = modules.classpath("local-stack");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> jvm = List.of(java, "-Xmx512m", "-Dlog4j2.configurationFile=" + writeLogConfig(dir), "-cp", classpath);
+        List<String> jvm = List.of(java, processMarker, "-Xmx512m", "-Dlog4j2.configurationFile=" + writeLogConfig(dir), "-cp", classpath);
         Path log = workDir.resolve("logs").resolve("kafka.log");
         if (!Files.exists(data.resolve("meta.properties"))) {
             List<String> format = new java.util.ArrayList<>(jvm);

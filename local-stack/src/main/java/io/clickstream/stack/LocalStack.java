@@ -53,10 +53,11 @@ public final class LocalStack implements AutoCloseable {
     }
 
     private void startAll() throws Exception {
+        stopLeftovers();
         String key = settings.pseudonymisationKey();
         CompletableFuture<TrinoServer> trinoStarting = CompletableFuture.supplyAsync(() -> {
             try {
-                return TrinoServer.start(settings.home(), settings.workDir(), settings.trinoPort(), settings.lakeRoot());
+                return TrinoServer.start(settings.home(), settings.workDir(), settings.processMarker(), settings.trinoPort());
             }
             catch (Exception e) {
                 throw new java.util.concurrent.CompletionException(e);
@@ -64,7 +65,7 @@ public final class LocalStack implements AutoCloseable {
         });
         try {
             progress.accept("starting Kafka broker on 127.0.0.1:" + settings.kafkaPort());
-            broker = KafkaBroker.start(modules, settings.workDir(), settings.kafkaPort(), settings.kafkaControllerPort(), settings.topicPartitions());
+            broker = KafkaBroker.start(modules, settings.workDir(), settings.processMarker(), settings.kafkaPort(), settings.kafkaControllerPort(), settings.topicPartitions());
             started.add(broker);
             broker.createTopics(Map.of(StackSettings.TOPIC, settings.topicPartitions(), StackSettings.DEAD_LETTER_TOPIC, 1));
 
@@ -73,7 +74,7 @@ public final class LocalStack implements AutoCloseable {
                     "INGEST_PORT", String.valueOf(settings.ingestPort()),
                     "KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(),
                     "CLICKSTREAM_PSEUDONYMISATION_KEY", key);
-            ingest = ChildProcess.start("ingest", modules.javaCommand("ingest", List.of("-Xmx512m"), "io.clickstream.ingest.IngestApp", List.of()),
+            ingest = ChildProcess.start("ingest", modules.javaCommand("ingest", List.of(settings.processMarker(), "-Xmx512m"), "io.clickstream.ingest.IngestApp", List.of()),
                     ingestEnvironment, settings.workDir().toFile(), settings.workDir().resolve("logs/ingest.log"));
             started.add(ingest);
             ingest.awaitReady("ready", Duration.ofMinutes(1), () -> httpStatus(ingestUrl() + "/ready") == 200);
@@ -92,6 +93,28 @@ public final class LocalStack implements AutoCloseable {
         catch (Exception e) {
             trinoStarting.thenAccept(TrinoServer::close);
             throw e;
+        }
+    }
+
+    /** A run killed with SIGKILL cannot stop its children; the next run on the same work directory does. */
+    private void stopLeftovers() {
+        String marker = settings.processMarker();
+        List<ProcessHandle> leftovers = ProcessHandle.allProcesses()
+                .filter(process -> process.info().commandLine().map(line -> line.contains(marker + " ")).orElse(false))
+                .toList();
+        for (ProcessHandle process : leftovers) {
+            process.destroy();
+        }
+        for (ProcessHandle process : leftovers) {
+            try {
+                process.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            catch (Exception e) {
+                process.destroyForcibly();
+            }
+        }
+        if (!leftovers.isEmpty()) {
+            progress.accept("stopped " + leftovers.size() + " process(es) left running by an earlier run on " + settings.workDir());
         }
     }
 
@@ -166,7 +189,7 @@ public final class LocalStack implements AutoCloseable {
     }
 
     private List<String> sparkJob(String mainClass, List<String> arguments) {
-        List<String> jvm = new ArrayList<>(List.of("-Xmx2g"));
+        List<String> jvm = new ArrayList<>(List.of(settings.processMarker(), "-Xmx2g"));
         jvm.addAll(Modules.SPARK_JVM_OPTIONS);
         return modules.javaCommand("spark-jobs", jvm, mainClass, arguments);
     }

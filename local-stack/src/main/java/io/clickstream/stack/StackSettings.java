@@ -41,6 +41,11 @@ public record StackSettings(Path home, Path workDir, int kafkaPort, int kafkaCon
                 Integer.parseInt(env.getOrDefault("KAFKA_PARTITIONS", "3")));
     }
 
+    /** Every process the stack starts carries this JVM flag, so leftovers of a killed run can be found. */
+    public String processMarker() {
+        return "-Dclickstream.stack=" + workDir;
+    }
+
     public Path lakeRoot() {
         return workDir.resolve("lake");
     }

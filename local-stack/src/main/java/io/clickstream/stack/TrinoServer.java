@@ -36,7 +36,7 @@ public final class TrinoServer implements AutoCloseable {
         this.jdbcUrl = jdbcUrl;
     }
 
-    public static TrinoServer start(Path home, Path workDir, int port, Path lakeRoot) throws Exception {
+    public static TrinoServer start(Path home, Path workDir, String processMarker, int port) throws Exception {
         Path javaHome = Jdks.find(MINIMUM_JDK);
         Path server = unpack(home.resolve(".runtime"));
         Path dir = workDir.resolve("trino");
@@ -80,6 +80,7 @@ public final class TrinoServer implements AutoCloseable {
 
         List<String> command = new ArrayList<>(List.of(
                 javaHome.resolve("bin/java").toString(),
+                processMarker,
                 "-Xmx2G", "-XX:+UseG1GC", "-XX:G1HeapRegionSize=32M", "-XX:+ExplicitGCInvokesConcurrent",
                 "-XX:+ExitOnOutOfMemoryError", "-XX:ReservedCodeCacheSize=256M", "-Djdk.attach.allowAttachSelf=true",
                 "-XX:+EnableDynamicAgentLoading", "-Dfile.encoding=UTF-8",
