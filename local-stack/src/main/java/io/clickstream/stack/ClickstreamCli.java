@@ -40,6 +40,9 @@ public final class ClickstreamCli {
         }
         Path home = Path.of(System.getProperty("clickstream.home", ".")).toAbsolutePath().normalize();
         StackSettings settings = StackSettings.fromEnvironment(home);
+        if (args[0].equals("job")) {
+            System.exit(job(settings, List.of(args).subList(1, args.length)));
+        }
         int seconds = 20;
         int rate = 200;
         for (int i = 1; i < args.length; i++) {
@@ -74,7 +77,28 @@ public final class ClickstreamCli {
     }
 
     private static void usage() {
-        System.err.println("usage: clickstream demo [--seconds N] [--rate EVENTS_PER_SECOND] | up [...] | sql \"QUERY\"");
+        System.err.println("usage: clickstream demo [--seconds N] [--rate EVENTS_PER_SECOND] | up [...] | sql \"QUERY\" | job NAME [ARGS]");
+    }
+
+    /** Runs a Spark job in its own JVM with this terminal, on the work directory's lake unless configured otherwise. */
+    static int job(StackSettings settings, List<String> args) throws Exception {
+        Map<String, String> jobs = Map.of(
+                "streaming", "io.clickstream.jobs.streaming.StreamingJob",
+                "daily-metrics", "io.clickstream.jobs.gold.DailyMetricsJob");
+        if (args.isEmpty() || !jobs.containsKey(args.get(0))) {
+            System.err.println("usage: clickstream job streaming | daily-metrics --date YYYY-MM-DD [--to YYYY-MM-DD] [--config FILE]");
+            return 2;
+        }
+        List<String> jvm = new ArrayList<>(List.of("-Xmx2g"));
+        jvm.addAll(Modules.SPARK_JVM_OPTIONS);
+        ProcessBuilder builder = new ProcessBuilder(new Modules(settings.home())
+                .javaCommand("spark-jobs", jvm, jobs.get(args.get(0)), args.subList(1, args.size()))).inheritIO();
+        builder.environment().putIfAbsent("CLICKSTREAM_LAKE_ROOT", settings.lakeRoot().toString());
+        builder.environment().putIfAbsent("CLICKSTREAM_SPARK_LOCAL_DIR", settings.workDir().resolve("spark-tmp").toString());
+        builder.environment().putIfAbsent("SPARK_LOCAL_IP", "127.0.0.1");
+        Process process = builder.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(process::destroy));
+        return process.waitFor();
     }
 
     static void demo(StackSettings settings, int seconds, int rate, boolean keepRunning) throws Exception {
