@@ -89,6 +89,11 @@ class PipelineIT {
 
     @Test
     void eventsFlowFromHttpToGoldExactlyOnceAndNoRawIdIsStored() throws Exception {
+        // Without the write key nothing gets in.
+        HttpResponse<String> anonymous = HTTP.send(HttpRequest.newBuilder(stack.trackEndpoint()).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(VALID.get(0).json())).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, anonymous.statusCode());
+
         // One batch with two invalid neighbours: the valid ones are kept, the invalid ones named.
         List<LmsEvent> firstBatch = new ArrayList<>(VALID.subList(0, 6));
         firstBatch.add(2, event("A", "teleport", "/courses/algebra", "08:15:00"));
@@ -145,6 +150,7 @@ class PipelineIT {
         assertEquals(0L, stack.queryLong("SELECT count(*) FROM " + silver + " WHERE student_id LIKE 'raw-student-%' OR metadata LIKE '%raw-student-%'"));
         assertEquals(3L, stack.queryLong("SELECT count(DISTINCT student_id) FROM " + silver + " WHERE length(student_id) = 64"));
         assertNoRawIdInFiles(stack.workDir());
+        assertFalse(Files.readString(stack.workDir().resolve("logs/ingest.log")).contains(stack.settings().writeKey()), "write key in a log");
         List<String> dlq = consume(StackSettings.DEAD_LETTER_TOPIC, 2);
         assertEquals(2, dlq.size());
         assertTrue(dlq.stream().allMatch(letter -> letter.contains("\"reason\":\"validation\"")), dlq.toString());
@@ -159,6 +165,7 @@ class PipelineIT {
 
     private static HttpResponse<String> post(String body) throws Exception {
         return HTTP.send(HttpRequest.newBuilder(stack.trackEndpoint()).header("Content-Type", "application/json")
+                .header("Authorization", stack.authorization())
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 

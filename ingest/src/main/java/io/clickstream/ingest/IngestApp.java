@@ -1,7 +1,12 @@
 package io.clickstream.ingest;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clickstream.ingest.auth.WriteKeys;
 import io.clickstream.ingest.config.IngestConfig;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.clickstream.ingest.http.IngestServer;
 import io.clickstream.ingest.privacy.IpTruncator;
 import io.clickstream.ingest.sink.EventSink;
@@ -36,6 +41,10 @@ public final class IngestApp implements AutoCloseable {
     /** Builds every resource from the configuration and starts listening. */
     public static IngestApp start(IngestConfig config) {
         ObjectMapper mapper = new ObjectMapper();
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        IngestMetrics metrics = new IngestMetrics(registry);
         EventContract contract = EventContract.current();
         EventSink sink = new KafkaEventSink(config.kafka());
         TrackService service = new TrackService(
@@ -48,10 +57,13 @@ public final class IngestApp implements AutoCloseable {
                 config.kafka().topic(),
                 config.kafka().deadLetterTopic(),
                 config.http().maxBatchEvents(),
-                Clock.systemUTC());
-        IngestServer server = new IngestServer(config.http(), mapper, service).start();
-        LOG.info("ingest listening on http://{}:{} publishing to {} at {}", config.http().host(), server.port(),
-                config.kafka().topic(), config.kafka().bootstrapServers());
+                Clock.systemUTC(),
+                metrics);
+        WriteKeys writeKeys = new WriteKeys(config.auth().writeKeys(), System::nanoTime);
+        IngestServer server = new IngestServer(config.http(), mapper, service, writeKeys, metrics, registry::scrape).start();
+        LOG.info("ingest listening on http://{}:{} publishing to {} at {}; write keys: {}", config.http().host(), server.port(),
+                config.kafka().topic(), config.kafka().bootstrapServers(),
+                config.auth().writeKeys().stream().map(key -> key.name()).toList());
         return new IngestApp(sink, server);
     }
 

@@ -39,9 +39,12 @@ public final class TrackService {
     private final int maxBatchEvents;
     private final int schemaVersion;
     private final Clock clock;
+    private final IngestMetrics metrics;
 
     public TrackService(ObjectMapper mapper, EventContract contract, EventValidator validator, Pseudonymiser pseudonymiser,
-            IpTruncator ipTruncator, EventSink sink, String topic, String deadLetterTopic, int maxBatchEvents, Clock clock) {
+            IpTruncator ipTruncator, EventSink sink, String topic, String deadLetterTopic, int maxBatchEvents, Clock clock,
+            IngestMetrics metrics) {
+        this.metrics = requireNonNull(metrics, "metrics is null");
         this.mapper = requireNonNull(mapper, "mapper is null");
         this.schemaVersion = requireNonNull(contract, "contract is null").version();
         this.validator = requireNonNull(validator, "validator is null");
@@ -95,17 +98,22 @@ public final class TrackService {
             else {
                 records.add(new SinkRecord(deadLetterTopic, null, bytes(deadLetter(event, violations, client, receivedAt))));
                 result.put("status", "rejected");
+                metrics.rejected(client.writeKey(), violations.get(0).kind());
                 ArrayNode errors = result.putArray("errors");
                 violations.forEach(v -> errors.addObject().put("field", v.field()).put("problem", v.problem()));
             }
         }
         int acceptedCount = accepted;
         int rejectedCount = events.size() - accepted;
+        long started = System.nanoTime();
         return sink.store(records).handle((ignored, failure) -> {
             if (failure != null) {
-                LOG.warn("could not store {} records: {}", records.size(), rootMessage(failure));
+                metrics.storeFailed();
+                LOG.warn("could not store {} records from write key {}: {}", records.size(), client.writeKey(), rootMessage(failure));
                 return error(503, "the event store did not acknowledge the events; retry later");
             }
+            metrics.stored(java.time.Duration.ofNanos(System.nanoTime() - started));
+            metrics.accepted(client.writeKey(), acceptedCount);
             ObjectNode response = mapper.createObjectNode();
             response.put("accepted", acceptedCount);
             response.put("rejected", rejectedCount);

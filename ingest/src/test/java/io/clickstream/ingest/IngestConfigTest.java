@@ -7,13 +7,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.typesafe.config.ConfigFactory;
 import io.clickstream.ingest.config.IngestConfig;
+import io.clickstream.ingest.auth.WriteKey;
 import java.io.File;
+import java.util.List;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /** Pins the defaults and keeps the shipped example files parseable. */
 class IngestConfigTest {
-    private static final String KEY = "ingest.privacy.pseudonymisation-key = \"0123456789abcdef0123456789abcdef\"";
+    private static final String KEY = "ingest.privacy.pseudonymisation-key = \"0123456789abcdef0123456789abcdef\"\n"
+            + "ingest.auth.write-keys = \"web:web-key-0123456789abc:500, mobile:mobile-key-0123456789:50\"";
 
     @Test
     void defaults() {
@@ -26,6 +29,23 @@ class IngestConfigTest {
         assertEquals(24, config.privacy().ipv4PrefixBits());
         assertEquals(Duration.ofDays(30), config.validation().maxEventAge());
         assertFalse(config.toString().contains("0123456789abcdef"), "the key must not be printed");
+        assertEquals(List.of("web", "mobile"), config.auth().writeKeys().stream().map(WriteKey::name).toList());
+        assertEquals(50, config.auth().writeKeys().get(1).eventsPerSecond());
+        assertFalse(config.toString().contains("web-key-0123456789abc"), "write keys must not be printed");
+        assertEquals(List.of(), config.http().corsOrigins());
+    }
+
+    @Test
+    void missingWriteKeysNameTheVariableAndBadEntriesTheirPosition() {
+        String onlyHmac = "ingest.privacy.pseudonymisation-key = \"0123456789abcdef0123456789abcdef\"";
+        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+                () -> IngestConfig.from(ConfigFactory.parseString(onlyHmac).withFallback(ConfigFactory.defaultReference()).resolve()));
+        assertTrue(missing.getMessage().contains("INGEST_WRITE_KEYS"), missing.getMessage());
+        IllegalArgumentException malformed = assertThrows(IllegalArgumentException.class, () -> IngestConfig.from(
+                ConfigFactory.parseString(onlyHmac + "\ningest.auth.write-keys = \"web:web-key-0123456789abc:500,secret-without-name\"")
+                        .withFallback(ConfigFactory.defaultReference()).resolve()));
+        assertTrue(malformed.getMessage().contains("entry 2"), malformed.getMessage());
+        assertFalse(malformed.getMessage().contains("secret-without-name"), "the secret must not be echoed");
     }
 
     @Test
@@ -45,8 +65,9 @@ class IngestConfigTest {
     @Test
     void shippedExamplesParse() {
         for (String example : new String[] {"examples/ingest-minimal.conf", "examples/ingest-reference.conf"}) {
-            IngestConfig config = IngestConfig.from(ConfigFactory.parseFile(new File(example))
-                    .withFallback(ConfigFactory.parseString(KEY)).withFallback(ConfigFactory.defaultReference()).resolve());
+            // Secrets come from the environment in real use; here they are layered over the example.
+            IngestConfig config = IngestConfig.from(ConfigFactory.parseString(KEY).withFallback(ConfigFactory.parseFile(new File(example)))
+                    .withFallback(ConfigFactory.defaultReference()).resolve());
             assertEquals("lms_clickstream", config.kafka().topic(), example);
         }
     }

@@ -6,7 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clickstream.ingest.auth.WriteKey;
+import io.clickstream.ingest.auth.WriteKeys;
 import io.clickstream.ingest.config.IngestConfig;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.List;
 import io.clickstream.ingest.http.IngestServer;
 import io.clickstream.ingest.privacy.IpTruncator;
 import io.clickstream.ingest.sink.SinkRecord;
@@ -30,18 +35,26 @@ import org.junit.jupiter.api.Test;
 /** The real HTTP server and validator in front of a recording sink. */
 class IngestServerTest {
     private static final String KEY = "test-key-test-key-test-key-test-key";
+    private static final String WRITE_KEY = "web-write-key-0123456789";
+    private static final String OTHER_WRITE_KEY = "mobile-write-key-abcdefghij";
     private final ObjectMapper mapper = new ObjectMapper();
     private final HttpClient http = HttpClient.newHttpClient();
     private final RecordingSink sink = new RecordingSink();
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private IngestServer server;
 
     @BeforeEach
     void start() {
         EventContract contract = EventContract.current();
+        IngestMetrics metrics = new IngestMetrics(registry);
         TrackService service = new TrackService(mapper, contract,
                 new EventValidator(contract, Clock.systemUTC(), Duration.ofMinutes(10), Duration.ofDays(30)),
-                new Pseudonymiser(KEY), new IpTruncator(24, 48), sink, "good", "bad", 3, Clock.systemUTC());
-        server = new IngestServer(new IngestConfig.Http("127.0.0.1", 0, 4096, 3), mapper, service).start();
+                new Pseudonymiser(KEY), new IpTruncator(24, 48), sink, "good", "bad", 3, Clock.systemUTC(), metrics);
+        // The mobile key allows 5 events/s with a burst of 5, so the sixth event in a second is refused.
+        WriteKeys writeKeys = new WriteKeys(List.of(new WriteKey("web", WRITE_KEY, 10_000), new WriteKey("mobile", OTHER_WRITE_KEY, 5)),
+                System::nanoTime);
+        server = new IngestServer(new IngestConfig.Http("127.0.0.1", 0, 4096, 3, List.of("https://lms.example.edu")), mapper, service,
+                writeKeys, metrics, registry::scrape).start();
     }
 
     @AfterEach
@@ -127,7 +140,7 @@ class IngestServerTest {
             gzip.write(LmsEvent.pageView("g", "/gz").json().getBytes(StandardCharsets.UTF_8));
         }
         HttpRequest request = HttpRequest.newBuilder(uri("/v1/track")).header("Content-Type", "application/json")
-                .header("Content-Encoding", "gzip").POST(HttpRequest.BodyPublishers.ofByteArray(compressed.toByteArray())).build();
+                .header("Authorization", basic(WRITE_KEY)).header("Content-Encoding", "gzip").POST(HttpRequest.BodyPublishers.ofByteArray(compressed.toByteArray())).build();
         assertEquals(200, http.send(request, HttpResponse.BodyHandlers.ofString()).statusCode());
         assertEquals(1, sink.on("good").size());
     }
@@ -142,10 +155,76 @@ class IngestServerTest {
         assertEquals(503, ready.statusCode());
     }
 
+    @Test
+    void unknownOrMissingWriteKeyGets401AndStoresNothing() throws Exception {
+        String event = LmsEvent.pageView("a", "/").json();
+        HttpResponse<String> missing = send(event, "application/json", null);
+        assertEquals(401, missing.statusCode());
+        assertEquals("Basic realm=\"clickstream\"", missing.headers().firstValue("WWW-Authenticate").orElse(""));
+        assertEquals(401, send(event, "application/json", basic("web-write-key-0123456788")).statusCode());
+        assertEquals(401, send(event, "application/json", "Bearer ").statusCode());
+        assertEquals(401, send(event, "application/json", "Basic !!!not-base64").statusCode());
+        assertTrue(sink.records.isEmpty());
+    }
+
+    @Test
+    void bearerTokenWorksLikeBasic() throws Exception {
+        assertEquals(200, send(LmsEvent.pageView("a", "/").json(), "application/json", "Bearer " + WRITE_KEY).statusCode());
+        assertEquals(1, sink.on("good").size());
+    }
+
+    @Test
+    void eachKeyHasItsOwnRateLimit() throws Exception {
+        String batch = LmsEvent.batch(LmsEvent.pageView("a", "/"), LmsEvent.pageView("b", "/"), LmsEvent.pageView("c", "/"));
+        assertEquals(200, send(batch, "application/json", basic(OTHER_WRITE_KEY)).statusCode());
+        HttpResponse<String> limited = send(batch, "application/json", basic(OTHER_WRITE_KEY));
+        assertEquals(429, limited.statusCode(), limited.body());
+        assertTrue(limited.body().contains("'mobile' is over its limit of 5 events/s"), limited.body());
+        assertTrue(Integer.parseInt(limited.headers().firstValue("Retry-After").orElse("0")) >= 1);
+        assertEquals(200, post(batch, "application/json").statusCode(), "another key is not limited by the first");
+        assertEquals(6, sink.on("good").size());
+    }
+
+    @Test
+    void corsAllowsConfiguredOriginsOnly() throws Exception {
+        HttpResponse<String> preflight = http.send(HttpRequest.newBuilder(uri("/v1/track"))
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+                .header("Origin", "https://lms.example.edu")
+                .header("Access-Control-Request-Method", "POST")
+                .header("Access-Control-Request-Headers", "authorization,content-type").build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals("https://lms.example.edu", preflight.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
+        HttpResponse<String> stranger = http.send(HttpRequest.newBuilder(uri("/v1/track"))
+                .header("Origin", "https://evil.example").header("Content-Type", "application/json").header("Authorization", basic(WRITE_KEY))
+                .POST(HttpRequest.BodyPublishers.ofString(LmsEvent.pageView("a", "/").json())).build(), HttpResponse.BodyHandlers.ofString());
+        assertTrue(stranger.headers().firstValue("Access-Control-Allow-Origin").isEmpty());
+    }
+
+    @Test
+    void metricsCountEventsByKeyAndRejectionsByRule() throws Exception {
+        post(LmsEvent.batch(LmsEvent.pageView("a", "/"), LmsEvent.pageView("b", "/").set("event_name", "teleport")), "application/json");
+        String metrics = http.send(HttpRequest.newBuilder(uri("/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.contains("clickstream_ingest_events_accepted_total{write_key=\"web\"} 1.0"), metrics);
+        assertTrue(metrics.contains("clickstream_ingest_events_rejected_total{kind=\"enum\",write_key=\"web\"} 1.0"), metrics);
+        assertTrue(metrics.contains("clickstream_ingest_store_latency_seconds_count 1"), metrics);
+        assertTrue(metrics.contains("clickstream_ingest_http_requests_total{route=\"/v1/track\",status=\"207\"} 1.0"), metrics);
+        assertFalse(metrics.contains(WRITE_KEY), "a write key leaked into metrics");
+    }
+
     private HttpResponse<String> post(String body, String contentType) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(uri("/v1/track")).header("Content-Type", contentType)
-                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
-        return http.send(request, HttpResponse.BodyHandlers.ofString());
+        return send(body, contentType, basic(WRITE_KEY));
+    }
+
+    private HttpResponse<String> send(String body, String contentType, String authorization) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri("/v1/track")).header("Content-Type", contentType)
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String basic(String key) {
+        return "Basic " + java.util.Base64.getEncoder().encodeToString((key + ":").getBytes(StandardCharsets.UTF_8));
     }
 
     private URI uri(String path) {

@@ -117,7 +117,7 @@ public final class ClickstreamCli {
             Instant sendingSince = Instant.now();
 
             say("sending LMS traffic to " + stack.trackEndpoint() + " for " + seconds + " s at about " + rate + " events/s");
-            TrafficGenerator.Result sent = new TrafficGenerator(stack.trackEndpoint(), 120, System.nanoTime(), Clock.systemUTC())
+            TrafficGenerator.Result sent = new TrafficGenerator(stack.trackEndpoint(), stack.authorization(), 120, System.nanoTime(), Clock.systemUTC())
                     .run(Duration.ofSeconds(seconds), rate);
             say(String.format("sent %d events: %d accepted (%d distinct), %d rejected with a reason (in topic %s), %d failed requests",
                     sent.sent(), sent.accepted(), sent.acceptedEventIds().size(), sent.rejected(), StackSettings.DEAD_LETTER_TOPIC,
@@ -165,6 +165,7 @@ public final class ClickstreamCli {
                     String.format("  gold    delta.gold.daily_top_pages           %8d rows", goldPages));
             if (keepRunning) {
                 System.out.println(counts);
+                say("write key for curl: -u \"$(cat " + settings.workDir().resolve("secrets/write.key") + "):\"");
                 say("the stack keeps running: ingest " + stack.ingestUrl() + ", Trino " + stack.trino().jdbcUrl() + ", Kafka "
                         + stack.broker().bootstrapServers() + ". Ctrl-C stops it.");
                 new CountDownLatch(1).await();

@@ -73,7 +73,9 @@ public final class LocalStack implements AutoCloseable {
             Map<String, String> ingestEnvironment = Map.of(
                     "INGEST_PORT", String.valueOf(settings.ingestPort()),
                     "KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(),
-                    "CLICKSTREAM_PSEUDONYMISATION_KEY", key);
+                    "CLICKSTREAM_PSEUDONYMISATION_KEY", key,
+                    // The local stack's one client key, with room for benchmarks; production sets its own keys and limits.
+                    "INGEST_WRITE_KEYS", "local:" + settings.writeKey() + ":1000000");
             ingest = ChildProcess.start("ingest", modules.javaCommand("ingest", List.of(settings.processMarker(), "-Xmx512m"), "io.clickstream.ingest.IngestApp", List.of()),
                     ingestEnvironment, settings.workDir().toFile(), settings.workDir().resolve("logs/ingest.log"));
             started.add(ingest);
@@ -120,6 +122,11 @@ public final class LocalStack implements AutoCloseable {
 
     public String ingestUrl() {
         return "http://127.0.0.1:" + settings.ingestPort();
+    }
+
+    /** The Authorization header value the local stack's ingest accepts. */
+    public String authorization() throws java.io.IOException {
+        return "Basic " + java.util.Base64.getEncoder().encodeToString((settings.writeKey() + ":").getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     public URI trackEndpoint() {

@@ -55,18 +55,27 @@ public record StackSettings(Path home, Path workDir, int kafkaPort, int kafkaCon
      * and kept in the work directory (owner-readable only), so pseudonyms stay stable across runs.
      */
     public String pseudonymisationKey() throws IOException {
-        String fromEnvironment = System.getenv(KEY_VARIABLE);
+        return secret(KEY_VARIABLE, "pseudonymisation.key", 48);
+    }
+
+    /** The write key the local stack's clients send, from CLICKSTREAM_WRITE_KEY or generated like the HMAC key. */
+    public String writeKey() throws IOException {
+        return secret("CLICKSTREAM_WRITE_KEY", "write.key", 24);
+    }
+
+    private String secret(String variable, String fileName, int randomBytes) throws IOException {
+        String fromEnvironment = System.getenv(variable);
         if (fromEnvironment != null && !fromEnvironment.isBlank()) {
-            return fromEnvironment;
+            return fromEnvironment.trim();
         }
-        Path keyFile = workDir.resolve("secrets").resolve("pseudonymisation.key");
-        if (!Files.exists(keyFile)) {
-            Files.createDirectories(keyFile.getParent());
-            byte[] key = new byte[48];
+        Path file = workDir.resolve("secrets").resolve(fileName);
+        if (!Files.exists(file)) {
+            Files.createDirectories(file.getParent());
+            byte[] key = new byte[randomBytes];
             new SecureRandom().nextBytes(key);
-            Files.writeString(keyFile, Base64.getEncoder().encodeToString(key));
-            Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
+            Files.writeString(file, Base64.getUrlEncoder().withoutPadding().encodeToString(key));
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
         }
-        return Files.readString(keyFile).trim();
+        return Files.readString(file).trim();
     }
 }

@@ -41,14 +41,16 @@ public final class TrafficGenerator {
     private final ObjectMapper mapper = new ObjectMapper();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final URI endpoint;
+    private final String authorization;
     private final int students;
     private final Random random;
     private final Clock clock;
     private final Deque<ObjectNode> pending = new ArrayDeque<>();
     private final List<ObjectNode> sentSample = new ArrayList<>();
 
-    public TrafficGenerator(URI endpoint, int students, long seed, Clock clock) {
+    public TrafficGenerator(URI endpoint, String authorization, int students, long seed, Clock clock) {
         this.endpoint = endpoint;
+        this.authorization = authorization;
         this.students = students;
         this.random = new Random(seed);
         this.clock = clock;
@@ -74,6 +76,7 @@ public final class TrafficGenerator {
             try {
                 HttpResponse<String> response = http.send(HttpRequest.newBuilder(endpoint)
                         .header("Content-Type", "application/json")
+                        .header("Authorization", authorization)
                         .timeout(Duration.ofSeconds(30))
                         .POST(HttpRequest.BodyPublishers.ofString(batch.toString())).build(), HttpResponse.BodyHandlers.ofString());
                 JsonNode results = mapper.readTree(response.body()).path("results");

@@ -55,7 +55,7 @@ public final class TrinoServer implements AutoCloseable {
                 "query.max-memory", "1GB",
                 // Must fit the heap (-Xmx2G) or Trino refuses to start.
                 "query.max-memory-per-node", "768MB"));
-        write(etc.resolve("log.properties"), Map.of("io.trino", "INFO"));
+        write(etc.resolve("log.properties"), Map.of("io.trino", "INFO", "org.apache.parquet", "WARN"));
         Map<String, String> localFileSystem = Map.of(
                 "fs.native-local.enabled", "true",
                 // Every local:///x resolves under this root; "/" keeps absolute paths as they are.

@@ -10,20 +10,33 @@ import java.io.File;
 import java.time.Duration;
 
 /** All settings of the ingest service, read once at start-up from {@code reference.conf} and {@code --config FILE}. */
-public record IngestConfig(Http http, Kafka kafka, Privacy privacy, Validation validation) {
+public record IngestConfig(Http http, Auth auth, Kafka kafka, Privacy privacy, Validation validation) {
     public IngestConfig {
+        requireNonNull(auth, "auth is null");
         requireNonNull(http, "http is null");
         requireNonNull(kafka, "kafka is null");
         requireNonNull(privacy, "privacy is null");
         requireNonNull(validation, "validation is null");
     }
 
-    public record Http(String host, int port, int maxBodyBytes, int maxBatchEvents) {
+    /** {@code corsOrigins}: browser origins allowed to send, such as https://lms.example.edu; empty allows none. */
+    public record Http(String host, int port, int maxBodyBytes, int maxBatchEvents, java.util.List<String> corsOrigins) {
         public Http {
             requireNonNull(host, "host is null");
+            corsOrigins = java.util.List.copyOf(requireNonNull(corsOrigins, "corsOrigins is null"));
             checkRange("ingest.http.port", port, 0, 65535);
             checkRange("ingest.http.max-body-bytes", maxBodyBytes, 1024, 64 * 1024 * 1024);
             checkRange("ingest.http.max-batch-events", maxBatchEvents, 1, 100_000);
+        }
+    }
+
+    public record Auth(java.util.List<io.clickstream.ingest.auth.WriteKey> writeKeys) {
+        public Auth {
+            writeKeys = java.util.List.copyOf(requireNonNull(writeKeys, "writeKeys is null"));
+            if (writeKeys.isEmpty()) {
+                throw new IllegalArgumentException("ingest.auth.write-keys is empty: set INGEST_WRITE_KEYS to name:key:events-per-second "
+                        + "(several separated by commas)");
+            }
         }
     }
 
@@ -81,7 +94,8 @@ public record IngestConfig(Http http, Kafka kafka, Privacy privacy, Validation v
         try {
             return new IngestConfig(
                     new Http(c.getString("http.host"), c.getInt("http.port"), c.getInt("http.max-body-bytes"),
-                            c.getInt("http.max-batch-events")),
+                            c.getInt("http.max-batch-events"), commaList(c.getString("http.cors-origins"))),
+                    new Auth(io.clickstream.ingest.auth.WriteKey.parseList(c.getString("auth.write-keys"))),
                     new Kafka(c.getString("kafka.bootstrap-servers"), c.getString("kafka.topic"),
                             c.getString("kafka.dead-letter-topic"), c.getInt("kafka.linger-ms"), c.getString("kafka.compression"),
                             c.getInt("kafka.delivery-timeout-ms")),
@@ -92,6 +106,10 @@ public record IngestConfig(Http http, Kafka kafka, Privacy privacy, Validation v
         catch (ConfigException e) {
             throw new IllegalArgumentException("bad ingest configuration: " + e.getMessage(), e);
         }
+    }
+
+    private static java.util.List<String> commaList(String text) {
+        return java.util.Arrays.stream(text.split(",")).map(String::trim).filter(item -> !item.isEmpty()).toList();
     }
 
     private static void checkRange(String key, long value, long min, long max) {

@@ -6,6 +6,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.clickstream.ingest.ClientInfo;
+import io.clickstream.ingest.IngestMetrics;
+import io.clickstream.ingest.auth.WriteKey;
+import io.clickstream.ingest.auth.WriteKeys;
 import io.clickstream.ingest.TrackResponse;
 import io.clickstream.ingest.TrackService;
 import io.clickstream.ingest.config.IngestConfig;
@@ -16,29 +19,55 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import java.util.zip.GZIPInputStream;
 
-/** The HTTP face of the collector: reads and bounds the body, hands it to {@link TrackService}, writes the answer. */
+/**
+ * The HTTP face of the collector: checks the write key and its rate, reads and bounds the body,
+ * hands it to {@link TrackService}, writes the answer.
+ */
 public final class IngestServer implements AutoCloseable {
+    private static final Set<String> ROUTES = Set.of("/v1/track", "/health", "/ready", "/metrics");
+
     private final Javalin app;
     private final ObjectMapper mapper;
     private final TrackService service;
+    private final WriteKeys writeKeys;
+    private final IngestMetrics metrics;
     private final int maxBodyBytes;
+    private final int maxBatchEvents;
 
-    public IngestServer(IngestConfig.Http config, ObjectMapper mapper, TrackService service) {
+    /** {@code scrape} renders the metrics registry in Prometheus' text format. */
+    public IngestServer(IngestConfig.Http config, ObjectMapper mapper, TrackService service, WriteKeys writeKeys, IngestMetrics metrics,
+            Supplier<String> scrape) {
         requireNonNull(config, "config is null");
+        requireNonNull(scrape, "scrape is null");
         this.mapper = requireNonNull(mapper, "mapper is null");
         this.service = requireNonNull(service, "service is null");
+        this.writeKeys = requireNonNull(writeKeys, "writeKeys is null");
+        this.metrics = requireNonNull(metrics, "metrics is null");
         this.maxBodyBytes = config.maxBodyBytes();
+        this.maxBatchEvents = config.maxBatchEvents();
         this.app = Javalin.create(javalin -> {
             javalin.jetty.host = config.host();
             javalin.jetty.port = config.port();
             javalin.startup.showJavalinBanner = false;
             javalin.http.maxRequestSize = config.maxBodyBytes();
+            if (!config.corsOrigins().isEmpty()) {
+                javalin.bundledPlugins.enableCors(cors -> cors.addRule(rule -> {
+                    rule.allowHost(config.corsOrigins().get(0),
+                            config.corsOrigins().subList(1, config.corsOrigins().size()).toArray(String[]::new));
+                    rule.maxAge = 600;
+                }));
+            }
             javalin.routes.post("/v1/track", this::track);
             javalin.routes.get("/health", ctx -> json(ctx, 200, Map.of("status", "ok")));
             javalin.routes.get("/ready", this::ready);
+            javalin.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(scrape.get()));
+            javalin.routes.after(ctx -> metrics.request(ROUTES.contains(ctx.path()) ? ctx.path() : "other", ctx.statusCode()));
         });
     }
 
@@ -57,6 +86,12 @@ public final class IngestServer implements AutoCloseable {
     }
 
     private void track(Context ctx) {
+        Optional<WriteKey> writeKey = writeKeys.authenticate(ctx.header("Authorization"));
+        if (writeKey.isEmpty()) {
+            ctx.header("WWW-Authenticate", "Basic realm=\"clickstream\"");
+            json(ctx, 401, Map.of("error", "missing or unknown write key: send it as the HTTP Basic user name or as 'Authorization: Bearer KEY'"));
+            return;
+        }
         String contentType = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(Locale.ROOT);
         // text/plain is what navigator.sendBeacon sends; its body is still JSON.
         if (!contentType.isEmpty() && !contentType.startsWith("application/json") && !contentType.startsWith("text/plain")) {
@@ -91,7 +126,17 @@ public final class IngestServer implements AutoCloseable {
             json(ctx, 400, Map.of("error", "the body is empty"));
             return;
         }
-        ClientInfo client = new ClientInfo(ctx.ip(), ctx.header("User-Agent"));
+        int events = parsed.isArray() ? parsed.size() : 1;
+        if (events <= maxBatchEvents) {
+            long retryAfter = writeKeys.admit(writeKey.get(), events);
+            if (retryAfter > 0) {
+                ctx.header("Retry-After", String.valueOf(retryAfter));
+                json(ctx, 429, Map.of("error", "write key '" + writeKey.get().name() + "' is over its limit of "
+                        + writeKey.get().eventsPerSecond() + " events/s; retry after " + retryAfter + " s"));
+                return;
+            }
+        }
+        ClientInfo client = new ClientInfo(ctx.ip(), ctx.header("User-Agent"), writeKey.get().name());
         CompletableFuture<TrackResponse> response = service.track(parsed, client);
         ctx.future(() -> response.thenAccept(answer -> {
             if (answer.status() == 503) {

@@ -39,11 +39,11 @@ public final class EventValidator {
     /** Every problem of the event; empty when it is valid. */
     public List<Violation> validate(JsonNode event) {
         if (event == null || !event.isObject()) {
-            return List.of(new Violation("$", "an event must be a JSON object"));
+            return List.of(new Violation("$", "an event must be a JSON object", "type"));
         }
         List<Violation> violations = new ArrayList<>();
         for (Error error : schema.validate(event)) {
-            violations.add(new Violation(fieldOf(error), error.getMessage()));
+            violations.add(new Violation(fieldOf(error), error.getMessage(), error.getKeyword() == null ? "schema" : error.getKeyword()));
         }
         JsonNode timestamp = event.get("timestamp");
         if (timestamp != null && timestamp.isTextual()) {
@@ -64,16 +64,16 @@ public final class EventValidator {
         }
         catch (DateTimeParseException e) {
             return java.util.Optional.of(new Violation("timestamp",
-                    "must be an RFC 3339 date-time with an offset, such as 2026-11-20T10:30:00Z; got '" + abbreviate(text) + "'"));
+                    "must be an RFC 3339 date-time with an offset, such as 2026-11-20T10:30:00Z; got '" + abbreviate(text) + "'", "timestamp"));
         }
         Instant now = clock.instant();
         if (eventTime.isAfter(now.plus(maxClockSkew))) {
             return java.util.Optional.of(new Violation("timestamp",
-                    "is more than " + maxClockSkew.toMinutes() + " minutes in the future (" + text + ")"));
+                    "is more than " + maxClockSkew.toMinutes() + " minutes in the future (" + text + ")", "timestamp"));
         }
         if (eventTime.isBefore(now.minus(maxEventAge))) {
             return java.util.Optional.of(new Violation("timestamp",
-                    "is more than " + maxEventAge.toDays() + " days old (" + text + ")"));
+                    "is more than " + maxEventAge.toDays() + " days old (" + text + ")", "timestamp"));
         }
         return java.util.Optional.empty();
     }

@@ -1,0 +1,51 @@
+package io.clickstream.ingest;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+
+/**
+ * The collector's Prometheus metrics. Labels take values from small fixed sets (write key names,
+ * rule kinds, routes, status codes), never from client input, so a client cannot blow up the
+ * number of series.
+ */
+public final class IngestMetrics {
+    private final MeterRegistry registry;
+    private final Timer storeLatency;
+    private final Counter storeFailures;
+
+    public IngestMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.storeLatency = Timer.builder("clickstream.ingest.store.latency")
+                .description("Time from handing a request's events to the sink until the broker acknowledged them")
+                .publishPercentiles(0.5, 0.95, 0.99)
+                .register(registry);
+        this.storeFailures = Counter.builder("clickstream.ingest.store.failures")
+                .description("Requests whose events the broker did not acknowledge (answered 503)")
+                .register(registry);
+    }
+
+    public void accepted(String writeKey, int events) {
+        Counter.builder("clickstream.ingest.events.accepted").description("Valid events stored on the good topic")
+                .tag("write_key", writeKey).register(registry).increment(events);
+    }
+
+    public void rejected(String writeKey, String kind) {
+        Counter.builder("clickstream.ingest.events.rejected").description("Invalid events, dead-lettered, by the rule they broke")
+                .tag("write_key", writeKey).tag("kind", kind).register(registry).increment();
+    }
+
+    public void stored(Duration latency) {
+        storeLatency.record(latency);
+    }
+
+    public void storeFailed() {
+        storeFailures.increment();
+    }
+
+    public void request(String route, int status) {
+        Counter.builder("clickstream.ingest.http.requests").description("HTTP requests by route and status")
+                .tag("route", route).tag("status", String.valueOf(status)).register(registry).increment();
+    }
+}
