@@ -33,7 +33,10 @@ public final class LocalStack implements AutoCloseable {
     private ChildProcess ingest;
     private ChildProcess streaming;
 
-    private LocalStack(StackSettings settings, Consumer<String> progress) {
+    private final boolean withLakehouse;
+
+    private LocalStack(StackSettings settings, Consumer<String> progress, boolean withLakehouse) {
+        this.withLakehouse = withLakehouse;
         this.settings = settings;
         this.modules = new Modules(settings.home());
         this.progress = progress;
@@ -41,7 +44,12 @@ public final class LocalStack implements AutoCloseable {
 
     /** Starts everything; Trino starts in parallel with the rest because it takes longest. */
     public static LocalStack start(StackSettings settings, Consumer<String> progress) throws Exception {
-        LocalStack stack = new LocalStack(settings, progress);
+        return start(settings, progress, true);
+    }
+
+    /** {@code withLakehouse = false}: only the broker and ingest (for ingest benchmarks). */
+    public static LocalStack start(StackSettings settings, Consumer<String> progress, boolean withLakehouse) throws Exception {
+        LocalStack stack = new LocalStack(settings, progress, withLakehouse);
         try {
             stack.startAll();
             return stack;
@@ -55,7 +63,7 @@ public final class LocalStack implements AutoCloseable {
     private void startAll() throws Exception {
         stopLeftovers();
         String key = settings.pseudonymisationKey();
-        CompletableFuture<TrinoServer> trinoStarting = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<TrinoServer> trinoStarting = !withLakehouse ? CompletableFuture.completedFuture(null) : CompletableFuture.supplyAsync(() -> {
             try {
                 return TrinoServer.start(settings.home(), settings.workDir(), settings.processMarker(), settings.trinoPort());
             }
@@ -81,6 +89,9 @@ public final class LocalStack implements AutoCloseable {
             started.add(ingest);
             ingest.awaitReady("ready", Duration.ofMinutes(1), () -> httpStatus(ingestUrl() + "/ready") == 200);
 
+            if (!withLakehouse) {
+                return;
+            }
             progress.accept("starting the streaming job (Kafka -> bronze + silver)");
             streaming = ChildProcess.start("streaming", sparkJob("io.clickstream.jobs.streaming.StreamingJob", List.of()),
                     jobsEnvironment(), settings.workDir().toFile(), settings.workDir().resolve("logs/streaming.log"));
@@ -138,6 +149,11 @@ public final class LocalStack implements AutoCloseable {
         if (!streaming.isAlive()) {
             throw new IllegalStateException("the streaming job stopped\n" + streaming.tail());
         }
+    }
+
+    /** The ingest process id, for memory readings. */
+    public long ingestPid() {
+        return ingest.pid();
     }
 
     public KafkaBroker broker() {

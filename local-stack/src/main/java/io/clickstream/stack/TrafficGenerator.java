@@ -105,6 +105,18 @@ public final class TrafficGenerator {
         return new Result(sent, accepted, rejected, acceptedIds, failedRequests);
     }
 
+    /** {@code count} valid events from simulated sessions (no re-sends, no invalid ones), for benchmarks. */
+    public List<ObjectNode> validEvents(int count) {
+        List<ObjectNode> events = new ArrayList<>(count);
+        while (events.size() < count) {
+            if (pending.isEmpty()) {
+                simulateSession();
+            }
+            events.add(pending.poll());
+        }
+        return events;
+    }
+
     /** The next event: mostly from simulated sessions, now and then a re-send or an invalid one. */
     ObjectNode nextEvent() {
         int dice = random.nextInt(200);

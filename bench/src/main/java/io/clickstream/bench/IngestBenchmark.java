@@ -1,0 +1,182 @@
+package io.clickstream.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.clickstream.stack.LocalStack;
+import io.clickstream.stack.StackSettings;
+import io.clickstream.stack.TrafficGenerator;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Ingest throughput and latency on this machine, against the raw Kafka producer on the same broker.
+ *
+ * <p>Starts a real broker and the ingest service as their own processes (nothing else), then:
+ * (1) the baseline: a {@code KafkaProducer} with ingest's settings (acks=all, idempotent, lz4,
+ * linger 5 ms) sending the same events as fast as it can; (2) {@code wrk} posting batches of 100
+ * events; (3) {@code wrk} posting single events with keep-alive. {@code wrk} is the load generator
+ * process; its Lua hook prints exact p50/p95/p99.
+ *
+ * <p>How to run: {@code bench/ingest [--seconds N]}. Prints a table and the ratio of batched
+ * ingest to the raw producer.
+ */
+public final class IngestBenchmark {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    record WrkResult(double requestsPerSecond, long p50Micros, long p95Micros, long p99Micros, long requests, long errors) {}
+
+    public static void main(String[] args) throws Exception {
+        int seconds = 20;
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--seconds")) {
+                seconds = Integer.parseInt(args[++i]);
+            }
+        }
+        Path home = Path.of(System.getProperty("clickstream.home", ".")).toAbsolutePath().normalize();
+        Path work = home.resolve("work").resolve("bench");
+        deleteRecursively(work);
+        StackSettings defaults = StackSettings.fromEnvironment(home);
+        StackSettings settings = new StackSettings(home, work, 19092, 19093, 18080, 18081, defaults.topicPartitions());
+
+        List<ObjectNode> events = new TrafficGenerator(null, null, 500, 42, Clock.systemUTC()).validEvents(100);
+        ArrayNode batch = MAPPER.createArrayNode();
+        events.forEach(batch::add);
+        Path batchBody = Files.createDirectories(work).resolve("batch-100.json");
+        Files.writeString(batchBody, batch.toString());
+        Path singleBody = work.resolve("single.json");
+        Files.writeString(singleBody, events.get(0).toString());
+
+        try (LocalStack stack = LocalStack.start(settings, message -> System.out.println("  " + message), false)) {
+            System.out.println("  warming up ingest");
+            wrk(stack, batchBody, 4, 5);
+
+            System.out.printf("  raw KafkaProducer, %d s%n", seconds);
+            double rawEventsPerSecond = rawProducer(stack.broker().bootstrapServers(), events, Duration.ofSeconds(seconds));
+            System.out.printf("  wrk, batches of 100 events, %d s%n", seconds);
+            WrkResult batched = wrk(stack, batchBody, 16, seconds);
+            System.out.printf("  wrk, single events with keep-alive, %d s%n", seconds);
+            WrkResult single = wrk(stack, singleBody, 32, seconds);
+            Map<String, Long> memory = memory(stack.ingestPid());
+
+            System.out.println();
+            System.out.printf("machine: %d cores, %s; ingest and broker as local processes, wrk with 1 thread%n",
+                    Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"));
+            System.out.println("| run | requests/s | events/s | p50 ms | p95 ms | p99 ms | non-2xx |");
+            System.out.println("|---|---:|---:|---:|---:|---:|---:|");
+            System.out.printf("| raw KafkaProducer (baseline) | - | %.0f | - | - | - | - |%n", rawEventsPerSecond);
+            row("ingest, batches of 100", batched, 100);
+            row("ingest, single events", single, 1);
+            double ratio = batched.requestsPerSecond() * 100 / rawEventsPerSecond;
+            System.out.printf("%nbatched ingest / raw producer: %.0f %% (target >= 60 %%)%n", ratio * 100);
+            System.out.printf("single events: %.0f requests/s (target >= 10000), p99 %.1f ms (target <= 20)%n",
+                    single.requestsPerSecond(), single.p99Micros() / 1000.0);
+            System.out.printf("ingest memory: RSS %d MB, peak RSS %d MB (-Xmx512m)%n", memory.get("VmRSS") / 1024, memory.get("VmHWM") / 1024);
+        }
+    }
+
+    private static void row(String name, WrkResult result, int eventsPerRequest) {
+        System.out.printf("| %s | %.0f | %.0f | %.2f | %.2f | %.2f | %d |%n", name, result.requestsPerSecond(),
+                result.requestsPerSecond() * eventsPerRequest, result.p50Micros() / 1000.0, result.p95Micros() / 1000.0,
+                result.p99Micros() / 1000.0, result.errors());
+    }
+
+    /** The same events, with ingest's producer settings, as fast as the producer takes them. */
+    static double rawProducer(String bootstrapServers, List<ObjectNode> events, Duration duration) throws InterruptedException {
+        List<byte[]> values = new ArrayList<>();
+        List<String> keys = new ArrayList<>();
+        for (ObjectNode event : events) {
+            values.add(event.toString().getBytes(StandardCharsets.UTF_8));
+            keys.add(event.get("student_id").asText());
+        }
+        Map<String, Object> config = new HashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        AtomicLong acknowledged = new AtomicLong();
+        long started = System.nanoTime();
+        long end = started + duration.toNanos();
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer())) {
+            int i = 0;
+            while (System.nanoTime() < end) {
+                producer.send(new ProducerRecord<>(StackSettings.TOPIC, keys.get(i % keys.size()), values.get(i % values.size())),
+                        (metadata, error) -> {
+                            if (error == null) {
+                                acknowledged.incrementAndGet();
+                            }
+                        });
+                i++;
+            }
+            producer.flush();
+        }
+        return acknowledged.get() / ((System.nanoTime() - started) / 1e9);
+    }
+
+    static WrkResult wrk(LocalStack stack, Path body, int connections, int seconds) throws Exception {
+        Path script = body.resolveSibling(body.getFileName() + ".lua");
+        Files.writeString(script, String.join("\n",
+                "wrk.method = \"POST\"",
+                "wrk.headers[\"Content-Type\"] = \"application/json\"",
+                "wrk.headers[\"Authorization\"] = \"" + stack.authorization() + "\"",
+                "local file = io.open(\"" + body.toAbsolutePath() + "\", \"r\")",
+                "wrk.body = file:read(\"*a\")",
+                "file:close()",
+                "done = function(summary, latency, requests)",
+                "  io.write(string.format(\"RESULT %d %d %d %d %d %d\\n\", summary.requests, summary.duration,",
+                "    latency:percentile(50), latency:percentile(95), latency:percentile(99), summary.errors.status))",
+                "end",
+                ""));
+        Process process = new ProcessBuilder("wrk", "-t1", "-c" + connections, "-d" + seconds + "s", "--timeout", "10s",
+                "-s", script.toString(), stack.trackEndpoint().toString()).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(seconds + 60L, TimeUnit.SECONDS) || process.exitValue() != 0) {
+            throw new IllegalStateException("wrk failed:\n" + output);
+        }
+        String result = output.lines().filter(line -> line.startsWith("RESULT ")).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no result from wrk:\n" + output));
+        String[] f = result.split(" ");
+        long requests = Long.parseLong(f[1]);
+        double durationSeconds = Long.parseLong(f[2]) / 1e6;
+        return new WrkResult(requests / durationSeconds, Long.parseLong(f[3]), Long.parseLong(f[4]), Long.parseLong(f[5]), requests,
+                Long.parseLong(f[6]));
+    }
+
+    private static Map<String, Long> memory(long pid) throws IOException {
+        Map<String, Long> kilobytes = new HashMap<>();
+        for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
+            String[] parts = line.split("\\s+");
+            if (parts[0].equals("VmRSS:") || parts[0].equals("VmHWM:")) {
+                kilobytes.put(parts[0].substring(0, parts[0].length() - 1), Long.parseLong(parts[1]));
+            }
+        }
+        return kilobytes;
+    }
+
+    private static void deleteRecursively(Path path) throws IOException {
+        if (!Files.exists(path)) {
+            return;
+        }
+        try (var walk = Files.walk(path)) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
