@@ -26,9 +26,11 @@ public final class IngestMetrics {
                 .register(registry);
     }
 
+    private final java.util.Map<String, Counter> acceptedByKey = new java.util.concurrent.ConcurrentHashMap<>();
+
     public void accepted(String writeKey, int events) {
-        Counter.builder("clickstream.ingest.events.accepted").description("Valid events stored on the good topic")
-                .tag("write_key", writeKey).register(registry).increment(events);
+        acceptedByKey.computeIfAbsent(writeKey, key -> Counter.builder("clickstream.ingest.events.accepted")
+                .description("Valid events stored on the good topic").tag("write_key", key).register(registry)).increment(events);
     }
 
     public void rejected(String writeKey, String kind) {

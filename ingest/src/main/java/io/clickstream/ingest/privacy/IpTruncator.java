@@ -8,6 +8,8 @@ import java.net.UnknownHostException;
  * address locates a network, never a person's device.
  */
 public final class IpTruncator {
+    private static final java.util.regex.Pattern LITERAL = java.util.regex.Pattern.compile("[0-9a-fA-F:.]{2,45}");
+
     private final int ipv4PrefixBits;
     private final int ipv6PrefixBits;
 
@@ -36,6 +38,6 @@ public final class IpTruncator {
 
     /** Only digits, dots, colons and hex: getByName must never do a DNS lookup on client input. */
     private static boolean looksLikeLiteral(String address) {
-        return address.trim().matches("[0-9a-fA-F:.]{2,45}");
+        return LITERAL.matcher(address.trim()).matches();
     }
 }
