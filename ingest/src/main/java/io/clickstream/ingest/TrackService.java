@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.clickstream.ingest.privacy.IpTruncator;
+import io.clickstream.ingest.segment.SegmentMessages;
 import io.clickstream.ingest.sink.EventSink;
 import io.clickstream.ingest.sink.SinkRecord;
 import io.clickstream.ingest.validation.EventValidator;
@@ -40,11 +41,13 @@ public final class TrackService {
     private final int schemaVersion;
     private final Clock clock;
     private final IngestMetrics metrics;
+    private final SegmentMessages segment;
 
     public TrackService(ObjectMapper mapper, EventContract contract, EventValidator validator, Pseudonymiser pseudonymiser,
             IpTruncator ipTruncator, EventSink sink, String topic, String deadLetterTopic, int maxBatchEvents, Clock clock,
             IngestMetrics metrics) {
         this.metrics = requireNonNull(metrics, "metrics is null");
+        this.segment = new SegmentMessages(mapper);
         this.mapper = requireNonNull(mapper, "mapper is null");
         this.schemaVersion = requireNonNull(contract, "contract is null").version();
         this.validator = requireNonNull(validator, "validator is null");
@@ -57,17 +60,17 @@ public final class TrackService {
         this.clock = requireNonNull(clock, "clock is null");
     }
 
-    /** One event (a JSON object) or a batch (a JSON array of objects). */
+    /** One LMS event (a JSON object) or a batch (a JSON array of objects); a Segment message is recognised and mapped. */
     public CompletableFuture<TrackResponse> track(JsonNode body, ClientInfo client) {
+        if (SegmentMessages.isSegmentMessage(body)) {
+            return trackSegment(body, "track", client);
+        }
         List<JsonNode> events = new ArrayList<>();
         if (body.isArray()) {
             body.forEach(events::add);
-            if (events.isEmpty()) {
-                return CompletableFuture.completedFuture(error(400, "the batch is empty"));
-            }
-            if (events.size() > maxBatchEvents) {
-                return CompletableFuture.completedFuture(error(413,
-                        "the batch has " + events.size() + " events; the limit is " + maxBatchEvents));
+            TrackResponse refused = checkBatchLength(events.size());
+            if (refused != null) {
+                return CompletableFuture.completedFuture(refused);
             }
         }
         else if (body.isObject()) {
@@ -76,27 +79,77 @@ public final class TrackService {
         else {
             return CompletableFuture.completedFuture(error(400, "the body must be a JSON object (one event) or an array of objects (a batch)"));
         }
+        return process(events.stream().map(event -> new Candidate(event, event, List.<Violation>of(), false)).toList(), client);
+    }
 
+    /**
+     * Segment-spec requests: one message on /v1/track, /v1/page or /v1/screen ({@code routeType}
+     * track, page, screen), or {@code {"batch": [...], "context": ..., "sentAt": ...}} on /v1/batch
+     * ({@code routeType} null: each message says its type).
+     */
+    public CompletableFuture<TrackResponse> trackSegment(JsonNode body, String routeType, ClientInfo client) {
+        List<JsonNode> messages = new ArrayList<>();
+        JsonNode batchContext = null;
+        if (routeType == null) {
+            if (!body.path("batch").isArray()) {
+                return CompletableFuture.completedFuture(error(400, "a batch request needs a 'batch' array of messages"));
+            }
+            JsonNode sentAt = body.get("sentAt");
+            for (JsonNode message : body.get("batch")) {
+                if (message.isObject() && !message.has("sentAt") && sentAt != null) {
+                    message = ((ObjectNode) message).deepCopy().set("sentAt", sentAt);
+                }
+                messages.add(message);
+            }
+            batchContext = body.get("context");
+            TrackResponse refused = checkBatchLength(messages.size());
+            if (refused != null) {
+                return CompletableFuture.completedFuture(refused);
+            }
+        }
+        else if (body.isObject()) {
+            messages.add(body);
+        }
+        else {
+            return CompletableFuture.completedFuture(error(400, "the body must be a Segment message (a JSON object)"));
+        }
+        java.time.Instant receivedAt = clock.instant();
+        List<Candidate> candidates = new ArrayList<>();
+        for (JsonNode message : messages) {
+            SegmentMessages.Mapped mapped = segment.map(message, routeType, receivedAt, batchContext);
+            candidates.add(new Candidate(message, mapped.event(), mapped.violations(), true));
+        }
+        return process(candidates, client);
+    }
+
+    /** An incoming message: what the client sent, the LMS event made of it (or null), and problems found while mapping. */
+    private record Candidate(JsonNode original, JsonNode event, List<Violation> mappingViolations, boolean segment) {}
+
+    private CompletableFuture<TrackResponse> process(List<Candidate> candidates, ClientInfo client) {
         String receivedAt = clock.instant().truncatedTo(ChronoUnit.MICROS).toString();
-        List<SinkRecord> records = new ArrayList<>(events.size());
+        List<SinkRecord> records = new ArrayList<>(candidates.size());
         ArrayNode results = mapper.createArrayNode();
         int accepted = 0;
-        for (int index = 0; index < events.size(); index++) {
-            JsonNode event = events.get(index);
-            List<Violation> violations = validator.validate(event);
+        for (int index = 0; index < candidates.size(); index++) {
+            Candidate candidate = candidates.get(index);
+            List<Violation> violations = candidate.event() == null ? candidate.mappingViolations() : validator.validate(candidate.event());
+            if (candidate.segment()) {
+                violations = violations.stream().map(v -> new Violation(SegmentMessages.segmentField(v.field()), v.problem(), v.kind())).toList();
+            }
             ObjectNode result = results.addObject().put("index", index);
-            JsonNode eventId = event.path("event_id");
+            JsonNode eventId = candidate.event() != null ? candidate.event().path("event_id")
+                    : candidate.original().path(candidate.segment() ? "messageId" : "event_id");
             if (eventId.isTextual()) {
                 result.put("event_id", eventId.asText());
             }
             if (violations.isEmpty()) {
-                ObjectNode shaped = shape((ObjectNode) event, client, receivedAt);
+                ObjectNode shaped = shape((ObjectNode) candidate.event(), client, receivedAt);
                 records.add(new SinkRecord(topic, shaped.get("student_id").asText(), bytes(shaped)));
                 result.put("status", "accepted");
                 accepted++;
             }
             else {
-                records.add(new SinkRecord(deadLetterTopic, null, bytes(deadLetter(event, violations, client, receivedAt))));
+                records.add(new SinkRecord(deadLetterTopic, null, bytes(deadLetter(candidate.original(), violations, client, receivedAt))));
                 result.put("status", "rejected");
                 metrics.rejected(client.writeKey(), violations.get(0).kind());
                 ArrayNode errors = result.putArray("errors");
@@ -104,7 +157,7 @@ public final class TrackService {
             }
         }
         int acceptedCount = accepted;
-        int rejectedCount = events.size() - accepted;
+        int rejectedCount = candidates.size() - accepted;
         long started = System.nanoTime();
         return sink.store(records).handle((ignored, failure) -> {
             if (failure != null) {
@@ -121,6 +174,16 @@ public final class TrackService {
             int status = rejectedCount == 0 ? 200 : acceptedCount == 0 ? 400 : 207;
             return new TrackResponse(status, response);
         });
+    }
+
+    private TrackResponse checkBatchLength(int length) {
+        if (length == 0) {
+            return error(400, "the batch is empty");
+        }
+        if (length > maxBatchEvents) {
+            return error(413, "the batch has " + length + " events; the limit is " + maxBatchEvents);
+        }
+        return null;
     }
 
     public boolean isReady() {
@@ -168,6 +231,20 @@ public final class TrackService {
             }
             if (payload.has("ip")) {
                 payload.put("ip", ipTruncator.truncate(payload.path("ip").asText(null)));
+            }
+            // Segment messages: their ids are pseudonymised like student_id; traits often hold personal data.
+            for (String idField : List.of("userId", "anonymousId")) {
+                if (payload.path(idField).isValueNode() && !payload.get(idField).isNull()) {
+                    payload.put(idField, pseudonymiser.pseudonymise(payload.get(idField).asText()));
+                }
+            }
+            payload.remove("traits");
+            if (payload.path("context").isObject()) {
+                ObjectNode context = (ObjectNode) payload.get("context");
+                context.remove("traits");
+                if (context.has("ip")) {
+                    context.put("ip", ipTruncator.truncate(context.path("ip").asText(null)));
+                }
             }
             letter.set("payload", payload);
         }

@@ -210,6 +210,61 @@ class IngestServerTest {
         assertFalse(metrics.contains(WRITE_KEY), "a write key leaked into metrics");
     }
 
+    @Test
+    void segmentBatchIsMappedValidatedAndDeadLettersWhatItCannotStore() throws Exception {
+        String now = java.time.Instant.now().toString();
+        String batch = """
+                {"batch":[
+                  {"type":"track","event":"Video Playback Completed","userId":"student-55","messageId":"seg-1",
+                   "timestamp":"%s","properties":{"url":"/courses/biology/chapter-1","chapter_id":"biology-ch1"}},
+                  {"type":"identify","userId":"student-55","messageId":"seg-2","traits":{"email":"student55@example.edu"}},
+                  {"type":"track","event":"Lesson Teleported","userId":"student-55","messageId":"seg-3","timestamp":"%s",
+                   "properties":{"url":"/x"}}],
+                 "sentAt":"%s","context":{"ip":"203.0.113.9"}}""".formatted(now, now, now);
+        HttpResponse<String> response = sendTo("/v1/batch", batch, basic(WRITE_KEY));
+        assertEquals(207, response.statusCode(), response.body());
+        JsonNode results = mapper.readTree(response.body()).get("results");
+        assertEquals("accepted", results.get(0).get("status").asText());
+        assertEquals("type", results.get(1).get("errors").get(0).get("field").asText());
+        assertEquals("event", results.get(2).get("errors").get(0).get("field").asText());
+
+        JsonNode stored = mapper.readTree(sink.on("good").get(0).value());
+        assertEquals("seg-1", stored.get("event_id").asText());
+        assertEquals("video_complete", stored.get("event_name").asText());
+        assertEquals(new Pseudonymiser(KEY).pseudonymise("student-55"), stored.get("student_id").asText());
+        assertEquals("203.0.113.0", stored.get("ip").asText());
+        String deadLetters = sink.on("bad").stream().map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList().toString();
+        assertFalse(deadLetters.contains("student-55"), deadLetters);
+        assertFalse(deadLetters.contains("student55@example.edu"), "traits must not be kept: " + deadLetters);
+    }
+
+    @Test
+    void segmentPageAndSingleTrackRoutes() throws Exception {
+        String now = java.time.Instant.now().toString();
+        assertEquals(200, sendTo("/v1/page", "{\"anonymousId\":\"a-1\",\"messageId\":\"p-1\",\"timestamp\":\"" + now
+                + "\",\"properties\":{\"url\":\"/courses\"}}", "Bearer " + WRITE_KEY).statusCode());
+        assertEquals(200, sendTo("/v1/track", "{\"userId\":\"u-1\",\"event\":\"search\",\"messageId\":\"t-1\",\"timestamp\":\"" + now
+                + "\",\"properties\":{\"url\":\"/search\",\"query\":\"cells\"}}", basic(WRITE_KEY)).statusCode());
+        assertEquals(List.of("page_view", "search"), sink.on("good").stream().map(r -> {
+            try {
+                return mapper.readTree(r.value()).get("event_name").asText();
+            }
+            catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).toList());
+        assertEquals(401, sendTo("/v1/page", "{}", null).statusCode());
+    }
+
+    private HttpResponse<String> sendTo(String path, String body, String authorization) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     private HttpResponse<String> post(String body, String contentType) throws Exception {
         return send(body, contentType, basic(WRITE_KEY));
     }

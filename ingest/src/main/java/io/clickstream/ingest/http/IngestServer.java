@@ -30,7 +30,8 @@ import java.util.zip.GZIPInputStream;
  * hands it to {@link TrackService}, writes the answer.
  */
 public final class IngestServer implements AutoCloseable {
-    private static final Set<String> ROUTES = Set.of("/v1/track", "/health", "/ready", "/metrics");
+    private static final Set<String> ROUTES = Set.of("/v1/track", "/v1/page", "/v1/screen", "/v1/identify", "/v1/batch",
+            "/health", "/ready", "/metrics");
 
     private final Javalin app;
     private final ObjectMapper mapper;
@@ -63,7 +64,12 @@ public final class IngestServer implements AutoCloseable {
                     rule.maxAge = 600;
                 }));
             }
-            javalin.routes.post("/v1/track", this::track);
+            javalin.routes.post("/v1/track", ctx -> track(ctx, "track"));
+            // Segment-spec routes: analytics SDKs send here unchanged.
+            javalin.routes.post("/v1/page", ctx -> track(ctx, "page"));
+            javalin.routes.post("/v1/screen", ctx -> track(ctx, "screen"));
+            javalin.routes.post("/v1/identify", ctx -> track(ctx, "identify"));
+            javalin.routes.post("/v1/batch", ctx -> track(ctx, null));
             javalin.routes.get("/health", ctx -> json(ctx, 200, Map.of("status", "ok")));
             javalin.routes.get("/ready", this::ready);
             javalin.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(scrape.get()));
@@ -85,7 +91,8 @@ public final class IngestServer implements AutoCloseable {
         app.stop();
     }
 
-    private void track(Context ctx) {
+    /** {@code segmentType}: "track" (LMS or Segment, by shape), "page", "screen", "identify", or null for a Segment batch. */
+    private void track(Context ctx, String segmentType) {
         Optional<WriteKey> writeKey = writeKeys.authenticate(ctx.header("Authorization"));
         if (writeKey.isEmpty()) {
             ctx.header("WWW-Authenticate", "Basic realm=\"clickstream\"");
@@ -126,7 +133,7 @@ public final class IngestServer implements AutoCloseable {
             json(ctx, 400, Map.of("error", "the body is empty"));
             return;
         }
-        int events = parsed.isArray() ? parsed.size() : 1;
+        int events = parsed.isArray() ? parsed.size() : parsed.path("batch").isArray() ? parsed.get("batch").size() : 1;
         if (events <= maxBatchEvents) {
             long retryAfter = writeKeys.admit(writeKey.get(), events);
             if (retryAfter > 0) {
@@ -137,7 +144,8 @@ public final class IngestServer implements AutoCloseable {
             }
         }
         ClientInfo client = new ClientInfo(ctx.ip(), ctx.header("User-Agent"), writeKey.get().name());
-        CompletableFuture<TrackResponse> response = service.track(parsed, client);
+        CompletableFuture<TrackResponse> response = "track".equals(segmentType) ? service.track(parsed, client)
+                : service.trackSegment(parsed, segmentType, client);
         ctx.future(() -> response.thenAccept(answer -> {
             if (answer.status() == 503) {
                 ctx.header("Retry-After", "5");
