@@ -34,32 +34,26 @@ import org.junit.jupiter.api.Test;
 
 /** The real HTTP server and validator in front of a recording sink. */
 class IngestServerTest {
-    private static final String KEY = "test-key-test-key-test-key-test-key";
-    private static final String WRITE_KEY = "web-write-key-0123456789";
-    private static final String OTHER_WRITE_KEY = "mobile-write-key-abcdefghij";
-    private final ObjectMapper mapper = new ObjectMapper();
+    private static final String KEY = InProcessIngest.HMAC_KEY;
+    private static final String WRITE_KEY = InProcessIngest.WRITE_KEY;
+    private static final String OTHER_WRITE_KEY = InProcessIngest.SLOW_WRITE_KEY;
     private final HttpClient http = HttpClient.newHttpClient();
-    private final RecordingSink sink = new RecordingSink();
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private InProcessIngest ingest;
+    private ObjectMapper mapper;
+    private RecordingSink sink;
     private IngestServer server;
 
     @BeforeEach
     void start() {
-        EventContract contract = EventContract.current();
-        IngestMetrics metrics = new IngestMetrics(registry);
-        TrackService service = new TrackService(mapper, contract,
-                new EventValidator(contract, Clock.systemUTC(), Duration.ofMinutes(10), Duration.ofDays(30)),
-                new Pseudonymiser(KEY), new IpTruncator(24, 48), sink, "good", "bad", 3, Clock.systemUTC(), metrics);
-        // The mobile key allows 5 events/s with a burst of 5, so the sixth event in a second is refused.
-        WriteKeys writeKeys = new WriteKeys(List.of(new WriteKey("web", WRITE_KEY, 10_000), new WriteKey("mobile", OTHER_WRITE_KEY, 5)),
-                System::nanoTime);
-        server = new IngestServer(new IngestConfig.Http("127.0.0.1", 0, 4096, 3, List.of("https://lms.example.edu")), mapper, service,
-                writeKeys, metrics, registry::scrape).start();
+        ingest = new InProcessIngest();
+        mapper = ingest.mapper;
+        sink = ingest.sink;
+        server = ingest.server;
     }
 
     @AfterEach
     void stop() {
-        server.close();
+        ingest.close();
     }
 
     @Test
@@ -279,10 +273,10 @@ class IngestServerTest {
     }
 
     private static String basic(String key) {
-        return "Basic " + java.util.Base64.getEncoder().encodeToString((key + ":").getBytes(StandardCharsets.UTF_8));
+        return InProcessIngest.basic(key);
     }
 
     private URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + server.port() + path);
+        return URI.create(ingest.url() + path);
     }
 }

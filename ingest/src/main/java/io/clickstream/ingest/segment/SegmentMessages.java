@@ -25,7 +25,7 @@ import java.util.UUID;
  *   <tr><td>student_id</td><td>userId, else "anonymous:" + anonymousId</td></tr>
  *   <tr><td>event_name</td><td>page/screen: page_view; track: the Segment video spec names, or the event name in snake case</td></tr>
  *   <tr><td>page_url</td><td>properties.url, context.page.url, properties.path, context.page.path</td></tr>
- *   <tr><td>session_id</td><td>properties.session_id, context.sessionId, else anonymousId</td></tr>
+ *   <tr><td>session_id</td><td>properties.session_id, context.sessionId, else "unknown" (never an id)</td></tr>
  *   <tr><td>timestamp</td><td>timestamp (or originalTimestamp), shifted by receivedAt − sentAt to correct the client clock</td></tr>
  *   <tr><td>chapter_id, referrer</td><td>properties.chapter_id, properties.referrer or context.page.referrer</td></tr>
  *   <tr><td>device_type, user_agent, ip</td><td>context.device.type, context.userAgent, context.ip</td></tr>
@@ -46,6 +46,8 @@ public final class SegmentMessages {
     private static final Map<String, String> SEGMENT_FIELD = Map.of(
             "event_id", "messageId", "student_id", "userId", "event_name", "event", "page_url", "properties.url",
             "session_id", "properties.session_id", "timestamp", "timestamp", "chapter_id", "properties.chapter_id");
+
+    private static final JsonNode UNKNOWN_SESSION = com.fasterxml.jackson.databind.node.TextNode.valueOf("unknown");
 
     /** A message turned into an LMS event, or the reasons it cannot be one. */
     public record Mapped(ObjectNode event, List<Violation> violations) {}
@@ -109,7 +111,9 @@ public final class SegmentMessages {
         }
         event.put("event_name", eventName);
         putFirst(event, "page_url", properties.path("url"), context.path("page").path("url"), properties.path("path"), context.path("page").path("path"));
-        putFirst(event, "session_id", properties.path("session_id"), context.path("sessionId"), message.path("anonymousId"), message.path("userId"));
+        // Never an id as fallback: a raw userId here would store the student's id in clear.
+        // Sessions are rebuilt from inactivity gaps downstream when the client has none.
+        putFirst(event, "session_id", properties.path("session_id"), context.path("sessionId"), UNKNOWN_SESSION);
         putFirst(event, "chapter_id", properties.path("chapter_id"));
         putFirst(event, "referrer", properties.path("referrer"), context.path("page").path("referrer"));
         putFirst(event, "user_agent", context.path("userAgent"));
