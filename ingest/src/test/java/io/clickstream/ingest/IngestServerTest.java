@@ -128,6 +128,37 @@ class IngestServerTest {
     }
 
     @Test
+    void fuzzedBodiesGetAClear4xxAndStoreNothing() throws Exception {
+        HttpRequest badGzip = HttpRequest.newBuilder(uri("/v1/track")).header("Content-Type", "application/json")
+                .header("Authorization", basic(WRITE_KEY)).header("Content-Encoding", "gzip")
+                .POST(HttpRequest.BodyPublishers.ofString("this is not gzip")).build();
+        HttpResponse<String> gzip = http.send(badGzip, HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, gzip.statusCode(), gzip.body());
+        assertTrue(gzip.body().contains("could not be read"), gzip.body());
+
+        HttpResponse<String> deep = post("[".repeat(1500) + "]".repeat(1500), "application/json");
+        assertEquals(400, deep.statusCode(), deep.body());
+        HttpResponse<String> deepMetadata = post(LmsEvent.pageView("a", "/").json().replace("\"device_type\"",
+                "\"metadata\":" + "{\"a\":".repeat(900) + "1" + "}".repeat(900) + ",\"device_type\""), "application/json");
+        assertTrue(deepMetadata.statusCode() == 400 || deepMetadata.statusCode() == 413, deepMetadata.statusCode() + " " + deepMetadata.body());
+        assertEquals(400, post("\u0000\u0001garbage", "application/json").statusCode());
+        assertEquals(400, post("{\"event_id\": 1e999999}", "application/json").statusCode());
+
+        // Wrong types are named per field; the valid neighbour is kept.
+        HttpResponse<String> wrongTypes = post(LmsEvent.batch(LmsEvent.pageView("a", "/").set("page_url", "/ok"),
+                LmsEvent.pageView("b", "/").remove("timestamp")), "application/json");
+        assertEquals(207, wrongTypes.statusCode(), wrongTypes.body());
+        HttpResponse<String> numberAsId = post("[{\"event_id\":42,\"student_id\":[],\"event_name\":\"click\",\"page_url\":\"/\","
+                + "\"session_id\":\"s\",\"timestamp\":\"" + java.time.Instant.now() + "\",\"metadata\":{\"scroll_depth\":\"deep\"}}]",
+                "application/json");
+        assertEquals(400, numberAsId.statusCode());
+        String errors = numberAsId.body();
+        assertTrue(errors.contains("\"field\":\"event_id\"") && errors.contains("\"field\":\"student_id\"")
+                && errors.contains("\"field\":\"metadata.scroll_depth\""), errors);
+        assertEquals(1, sink.on("good").size());
+    }
+
+    @Test
     void gzipBodiesAreAccepted() throws Exception {
         ByteArrayOutputStream compressed = new ByteArrayOutputStream();
         try (GZIPOutputStream gzip = new GZIPOutputStream(compressed)) {
