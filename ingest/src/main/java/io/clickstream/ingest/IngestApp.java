@@ -11,6 +11,8 @@ import io.clickstream.ingest.http.IngestServer;
 import io.clickstream.ingest.privacy.IpTruncator;
 import io.clickstream.ingest.sink.EventSink;
 import io.clickstream.ingest.sink.KafkaEventSink;
+import io.clickstream.ingest.spool.DiskSpool;
+import io.clickstream.ingest.spool.SpoolingSink;
 import io.clickstream.ingest.validation.EventValidator;
 import io.clickstream.schema.EventContract;
 import io.clickstream.schema.Pseudonymiser;
@@ -46,7 +48,18 @@ public final class IngestApp implements AutoCloseable {
         new ProcessorMetrics().bindTo(registry);
         IngestMetrics metrics = new IngestMetrics(registry);
         EventContract contract = EventContract.current();
-        EventSink sink = new KafkaEventSink(config.kafka());
+        DiskSpool spool;
+        try {
+            spool = new DiskSpool(java.nio.file.Path.of(config.spool().directory()), config.spool().maxBytes(), config.spool().segmentBytes());
+        }
+        catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot open the spool directory " + config.spool().directory(), e);
+        }
+        io.micrometer.core.instrument.Gauge.builder("clickstream.ingest.spool.records", spool, DiskSpool::records)
+                .description("Records waiting in the local spool for the broker").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("clickstream.ingest.spool.bytes", spool, DiskSpool::bytes)
+                .description("Bytes of the local spool").register(registry);
+        EventSink sink = new SpoolingSink(new KafkaEventSink(config.kafka()), spool, config.spool().replayInterval());
         TrackService service = new TrackService(
                 mapper,
                 contract,

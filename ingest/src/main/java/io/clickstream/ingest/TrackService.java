@@ -190,6 +190,11 @@ public final class TrackService {
         return sink.isHealthy();
     }
 
+    /** The sink's state for /ready, such as spool mode and depth. */
+    public java.util.Map<String, Object> sinkState() {
+        return sink.state();
+    }
+
     /** The stored form: pseudonymised id, truncated address, UTC timestamp, collector fields. */
     private ObjectNode shape(ObjectNode event, ClientInfo client, String receivedAt) {
         ObjectNode shaped = event.deepCopy();

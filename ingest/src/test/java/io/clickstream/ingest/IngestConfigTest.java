@@ -33,6 +33,11 @@ class IngestConfigTest {
         assertEquals(50, config.auth().writeKeys().get(1).eventsPerSecond());
         assertFalse(config.toString().contains("web-key-0123456789abc"), "write keys must not be printed");
         assertEquals(List.of(), config.http().corsOrigins());
+        assertEquals(5000, config.kafka().deliveryTimeoutMs());
+        assertEquals("work/spool", config.spool().directory());
+        assertEquals(1024L * 1024 * 1024, config.spool().maxBytes());
+        assertEquals(16L * 1024 * 1024, config.spool().segmentBytes());
+        assertEquals(Duration.ofSeconds(1), config.spool().replayInterval());
     }
 
     @Test

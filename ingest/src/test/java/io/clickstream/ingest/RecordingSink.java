@@ -12,12 +12,12 @@ final class RecordingSink implements EventSink {
     volatile boolean failing;
 
     @Override
-    public CompletableFuture<Void> store(List<SinkRecord> batch) {
+    public List<CompletableFuture<Void>> storeEach(List<SinkRecord> batch) {
         if (failing) {
-            return CompletableFuture.failedFuture(new IllegalStateException("broker down"));
+            return batch.stream().map(r -> CompletableFuture.<Void>failedFuture(new IllegalStateException("broker down"))).toList();
         }
         records.addAll(batch);
-        return CompletableFuture.completedFuture(null);
+        return batch.stream().map(r -> CompletableFuture.<Void>completedFuture(null)).toList();
     }
 
     @Override

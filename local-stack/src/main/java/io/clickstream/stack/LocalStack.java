@@ -77,17 +77,7 @@ public final class LocalStack implements AutoCloseable {
             started.add(broker);
             broker.createTopics(Map.of(StackSettings.TOPIC, settings.topicPartitions(), StackSettings.DEAD_LETTER_TOPIC, 1));
 
-            progress.accept("starting ingest on http://127.0.0.1:" + settings.ingestPort());
-            Map<String, String> ingestEnvironment = Map.of(
-                    "INGEST_PORT", String.valueOf(settings.ingestPort()),
-                    "KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(),
-                    "CLICKSTREAM_PSEUDONYMISATION_KEY", key,
-                    // The local stack's one client key, with room for benchmarks; production sets its own keys and limits.
-                    "INGEST_WRITE_KEYS", "local:" + settings.writeKey() + ":1000000");
-            ingest = ChildProcess.start("ingest", modules.javaCommand("ingest", List.of(settings.processMarker(), "-Xmx512m"), "io.clickstream.ingest.IngestApp", List.of()),
-                    ingestEnvironment, settings.workDir().toFile(), settings.workDir().resolve("logs/ingest.log"));
-            started.add(ingest);
-            ingest.awaitReady("ready", Duration.ofMinutes(1), () -> httpStatus(ingestUrl() + "/ready") == 200);
+            startIngest(key);
 
             if (!withLakehouse) {
                 return;
@@ -107,6 +97,48 @@ public final class LocalStack implements AutoCloseable {
             trinoStarting.thenAccept(TrinoServer::close);
             throw e;
         }
+    }
+
+    private void startIngest(String key) throws Exception {
+        progress.accept("starting ingest on http://127.0.0.1:" + settings.ingestPort());
+        Map<String, String> ingestEnvironment = Map.of(
+                "INGEST_PORT", String.valueOf(settings.ingestPort()),
+                "KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(),
+                "CLICKSTREAM_PSEUDONYMISATION_KEY", key,
+                "INGEST_SPOOL_DIR", settings.workDir().resolve("spool").toString(),
+                // The local stack's one client key, with room for benchmarks; production sets its own keys and limits.
+                "INGEST_WRITE_KEYS", "local:" + settings.writeKey() + ":1000000");
+        ingest = ChildProcess.start("ingest", modules.javaCommand("ingest", List.of(settings.processMarker(), "-Xmx512m"),
+                "io.clickstream.ingest.IngestApp", List.of()), ingestEnvironment, settings.workDir().toFile(), settings.workDir().resolve("logs/ingest.log"));
+        started.add(ingest);
+        ingest.awaitReady("ready", Duration.ofMinutes(1), () -> httpStatus(ingestUrl() + "/ready") == 200);
+    }
+
+    /** Stops the broker (SIGTERM, a clean shutdown), for outage tests; its data stays. */
+    public void stopBroker() {
+        broker.close();
+        started.remove(broker);
+    }
+
+    /** Starts the broker again on the same port and data. */
+    public void restartBroker() throws Exception {
+        broker = KafkaBroker.start(modules, settings.workDir(), settings.processMarker(), settings.kafkaPort(), settings.kafkaControllerPort(),
+                settings.topicPartitions());
+        started.add(0, broker);
+    }
+
+    /** Kills ingest with SIGKILL: no shutdown hook runs, nothing is flushed. */
+    public void killIngest() throws InterruptedException {
+        ProcessHandle.of(ingest.pid()).ifPresent(ProcessHandle::destroyForcibly);
+        while (ingest.isAlive()) {
+            Thread.sleep(50);
+        }
+        started.remove(ingest);
+    }
+
+    /** Starts ingest again with the same configuration and spool directory. */
+    public void restartIngest() throws Exception {
+        startIngest(settings.pseudonymisationKey());
     }
 
     /** A run killed with SIGKILL cannot stop its children; the next run on the same work directory does. */

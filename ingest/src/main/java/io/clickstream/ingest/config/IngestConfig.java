@@ -10,8 +10,9 @@ import java.io.File;
 import java.time.Duration;
 
 /** All settings of the ingest service, read once at start-up from {@code reference.conf} and {@code --config FILE}. */
-public record IngestConfig(Http http, Auth auth, Kafka kafka, Privacy privacy, Validation validation) {
+public record IngestConfig(Http http, Auth auth, Kafka kafka, Spool spool, Privacy privacy, Validation validation) {
     public IngestConfig {
+        requireNonNull(spool, "spool is null");
         requireNonNull(auth, "auth is null");
         requireNonNull(http, "http is null");
         requireNonNull(kafka, "kafka is null");
@@ -49,6 +50,16 @@ public record IngestConfig(Http http, Auth auth, Kafka kafka, Privacy privacy, V
             requireNonNull(compression, "compression is null");
             checkRange("ingest.kafka.linger-ms", lingerMs, 0, 10_000);
             checkRange("ingest.kafka.delivery-timeout-ms", deliveryTimeoutMs, 1_000, 600_000);
+        }
+    }
+
+    /** Where records go while the broker cannot take them, and how much may wait there. */
+    public record Spool(String directory, long maxBytes, long segmentBytes, Duration replayInterval) {
+        public Spool {
+            requireNonNull(directory, "directory is null");
+            requireNonNull(replayInterval, "replayInterval is null");
+            checkRange("ingest.spool.max-bytes", maxBytes, 1024 * 1024, Long.MAX_VALUE);
+            checkRange("ingest.spool.segment-bytes", segmentBytes, 64 * 1024, maxBytes);
         }
     }
 
@@ -99,6 +110,8 @@ public record IngestConfig(Http http, Auth auth, Kafka kafka, Privacy privacy, V
                     new Kafka(c.getString("kafka.bootstrap-servers"), c.getString("kafka.topic"),
                             c.getString("kafka.dead-letter-topic"), c.getInt("kafka.linger-ms"), c.getString("kafka.compression"),
                             c.getInt("kafka.delivery-timeout-ms")),
+                    new Spool(c.getString("spool.directory"), c.getBytes("spool.max-bytes"), c.getBytes("spool.segment-bytes"),
+                            c.getDuration("spool.replay-interval")),
                     new Privacy(c.getString("privacy.pseudonymisation-key"), c.getInt("privacy.ipv4-prefix-bits"),
                             c.getInt("privacy.ipv6-prefix-bits")),
                     new Validation(c.getDuration("validation.max-clock-skew"), c.getDuration("validation.max-event-age")));

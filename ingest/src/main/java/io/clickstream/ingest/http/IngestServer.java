@@ -156,7 +156,10 @@ public final class IngestServer implements AutoCloseable {
 
     private void ready(Context ctx) {
         boolean ready = service.isReady();
-        json(ctx, ready ? 200 : 503, Map.of("status", ready ? "ready" : "broker unreachable"));
+        Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("status", ready ? "ready" : "broker unreachable and spool full");
+        body.putAll(service.sinkState());
+        json(ctx, ready ? 200 : 503, body);
     }
 
     private byte[] readBounded(Context ctx) throws IOException {

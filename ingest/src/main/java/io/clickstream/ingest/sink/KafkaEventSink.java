@@ -31,7 +31,8 @@ public final class KafkaEventSink implements EventSink {
                 ProducerConfig.LINGER_MS_CONFIG, config.lingerMs(),
                 ProducerConfig.COMPRESSION_TYPE_CONFIG, config.compression(),
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, config.deliveryTimeoutMs(),
-                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(config.deliveryTimeoutMs(), 15_000),
+                // The producer requires delivery timeout >= linger + request timeout.
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(config.deliveryTimeoutMs() - config.lingerMs(), 15_000),
                 // send() may block the request thread while metadata is missing; bound it.
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000,
                 ProducerConfig.CLIENT_ID_CONFIG, "clickstream-ingest"),
@@ -43,11 +44,18 @@ public final class KafkaEventSink implements EventSink {
     }
 
     @Override
-    public CompletableFuture<Void> store(List<SinkRecord> records) {
-        CompletableFuture<?>[] acknowledgements = new CompletableFuture<?>[records.size()];
-        for (int i = 0; i < records.size(); i++) {
-            SinkRecord record = records.get(i);
+    public List<CompletableFuture<Void>> storeEach(List<SinkRecord> records) {
+        List<CompletableFuture<Void>> acknowledgements = new java.util.ArrayList<>(records.size());
+        RuntimeException refused = null;
+        for (SinkRecord record : records) {
             CompletableFuture<Void> acknowledged = new CompletableFuture<>();
+            acknowledgements.add(acknowledged);
+            if (refused != null) {
+                // send() blocks up to max.block.ms when the broker is gone; once it refused one record
+                // of this request, the rest fail at once instead of waiting that long each.
+                acknowledged.completeExceptionally(refused);
+                continue;
+            }
             try {
                 producer.send(new ProducerRecord<>(record.topic(), record.key(), record.value()), (metadata, error) -> {
                     if (error == null) {
@@ -57,13 +65,17 @@ public final class KafkaEventSink implements EventSink {
                         acknowledged.completeExceptionally(error);
                     }
                 });
+                // A metadata timeout is reported through the callback before send() returns.
+                if (acknowledged.isCompletedExceptionally()) {
+                    refused = new org.apache.kafka.common.errors.TimeoutException("the broker refused an earlier record of this request");
+                }
             }
             catch (RuntimeException e) {
+                refused = e;
                 acknowledged.completeExceptionally(e);
             }
-            acknowledgements[i] = acknowledged;
         }
-        return CompletableFuture.allOf(acknowledgements);
+        return acknowledgements;
     }
 
     @Override
