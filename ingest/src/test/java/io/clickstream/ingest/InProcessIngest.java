@@ -40,7 +40,7 @@ final class InProcessIngest implements AutoCloseable {
                 new Pseudonymiser(HMAC_KEY), new IpTruncator(24, 48), sink, "good", "bad", 3, Clock.systemUTC(), metrics);
         WriteKeys writeKeys = new WriteKeys(List.of(new WriteKey("web", WRITE_KEY, 10_000), new WriteKey("mobile", SLOW_WRITE_KEY, 5)),
                 System::nanoTime);
-        server = new IngestServer(new IngestConfig.Http("127.0.0.1", 0, 4096, 3, List.of("https://lms.example.edu")), mapper, service,
+        server = new IngestServer(new IngestConfig.Http("127.0.0.1", 0, 4096, 3, List.of("https://lms.example.edu"), Duration.ofSeconds(10)), mapper, service,
                 writeKeys, metrics, registry::scrape).start();
     }
 

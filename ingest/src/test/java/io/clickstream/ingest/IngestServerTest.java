@@ -159,6 +159,25 @@ class IngestServerTest {
     }
 
     @Test
+    void stoppingAnswersRequestsInFlightFirst() throws Exception {
+        sink.delayMillis = 1_500;
+        java.util.concurrent.CompletableFuture<HttpResponse<String>> inFlight = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return post(LmsEvent.pageView("a", "/").json(), "application/json");
+            }
+            catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        Thread.sleep(500);
+        long started = System.nanoTime();
+        server.close();
+        assertEquals(200, inFlight.get().statusCode(), "a request in flight must be answered, not cut off");
+        assertEquals(1, sink.on("good").size());
+        assertTrue(System.nanoTime() - started >= 500_000_000L, "stop returned before the request was answered");
+    }
+
+    @Test
     void gzipBodiesAreAccepted() throws Exception {
         ByteArrayOutputStream compressed = new ByteArrayOutputStream();
         try (GZIPOutputStream gzip = new GZIPOutputStream(compressed)) {

@@ -10,14 +10,16 @@ import java.util.concurrent.CopyOnWriteArrayList;
 final class RecordingSink implements EventSink {
     final List<SinkRecord> records = new CopyOnWriteArrayList<>();
     volatile boolean failing;
+    /** Acknowledge this much later, like a slow broker. */
+    volatile long delayMillis;
 
     @Override
     public List<CompletableFuture<Void>> storeEach(List<SinkRecord> batch) {
         if (failing) {
             return batch.stream().map(r -> CompletableFuture.<Void>failedFuture(new IllegalStateException("broker down"))).toList();
         }
-        records.addAll(batch);
-        return batch.stream().map(r -> CompletableFuture.<Void>completedFuture(null)).toList();
+        java.util.concurrent.Executor later = CompletableFuture.delayedExecutor(delayMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
+        return batch.stream().map(r -> CompletableFuture.runAsync(() -> records.add(r), later)).toList();
     }
 
     @Override

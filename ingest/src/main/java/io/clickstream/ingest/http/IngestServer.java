@@ -57,6 +57,12 @@ public final class IngestServer implements AutoCloseable {
             javalin.jetty.port = config.port();
             javalin.startup.showJavalinBanner = false;
             javalin.http.maxRequestSize = config.maxBodyBytes();
+            // Stopping waits for requests in flight (their events are being acknowledged) instead of cutting them off;
+            // Javalin nests its own handler inside this wrapper.
+            javalin.jetty.modifyServer(server -> {
+                server.setHandler(new org.eclipse.jetty.server.handler.GracefulHandler());
+                server.setStopTimeout(config.drainTimeout().toMillis());
+            });
             if (!config.corsOrigins().isEmpty()) {
                 javalin.bundledPlugins.enableCors(cors -> cors.addRule(rule -> {
                     rule.allowHost(config.corsOrigins().get(0),
