@@ -3,6 +3,7 @@ package io.clickstream.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.clickstream.stack.Directories;
 import io.clickstream.stack.LocalStack;
 import io.clickstream.stack.StackSettings;
 import io.clickstream.stack.TrafficGenerator;
@@ -50,7 +51,7 @@ public final class IngestBenchmark {
         }
         Path home = Path.of(System.getProperty("clickstream.home", ".")).toAbsolutePath().normalize();
         Path work = home.resolve("work").resolve("bench");
-        deleteRecursively(work);
+        Directories.deleteRecursively(work);
         StackSettings defaults = StackSettings.fromEnvironment(home);
         StackSettings settings = new StackSettings(home, work, 19092, 19093, 18080, 18081, defaults.topicPartitions());
 
@@ -167,16 +168,5 @@ public final class IngestBenchmark {
             }
         }
         return kilobytes;
-    }
-
-    private static void deleteRecursively(Path path) throws IOException {
-        if (!Files.exists(path)) {
-            return;
-        }
-        try (var walk = Files.walk(path)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }

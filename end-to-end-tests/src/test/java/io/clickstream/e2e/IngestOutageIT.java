@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clickstream.stack.Directories;
 import io.clickstream.stack.LocalStack;
 import io.clickstream.stack.StackSettings;
 import io.clickstream.testing.Await;
@@ -45,7 +46,7 @@ class IngestOutageIT {
     static void start() throws Exception {
         Path home = Path.of(System.getProperty("clickstream.home"));
         Path work = Path.of("target", "outage-work").toAbsolutePath();
-        PipelineIT.deleteRecursively(work);
+        Directories.deleteRecursively(work);
         StackSettings settings = new StackSettings(home, work, FreePorts.next(), FreePorts.next(), FreePorts.next(), FreePorts.next(), 2);
         stack = LocalStack.start(settings, message -> System.out.println("[outage] " + message), false);
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clickstream.stack.Directories;
 import io.clickstream.stack.LocalStack;
 import io.clickstream.stack.StackSettings;
 import io.clickstream.testing.Await;
@@ -61,7 +62,7 @@ class PipelineIT {
     static void startStackAndSend() throws Exception {
         Path home = Path.of(System.getProperty("clickstream.home"));
         Path work = Path.of("target", "e2e-work").toAbsolutePath();
-        deleteRecursively(work);
+        Directories.deleteRecursively(work);
         int kafkaPort = FreePorts.next();
         StackSettings settings = new StackSettings(home, work, kafkaPort, FreePorts.next(), FreePorts.next(), FreePorts.next(), 2);
         stack = LocalStack.start(settings, message -> System.out.println("[stack] " + message));
@@ -220,16 +221,5 @@ class PipelineIT {
         List<String> all = new ArrayList<>(first);
         all.addAll(second);
         return all;
-    }
-
-    static void deleteRecursively(Path path) throws IOException {
-        if (!Files.exists(path)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(path)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }

@@ -2,7 +2,6 @@ package io.clickstream.stack;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -156,7 +155,7 @@ public final class TrinoServer implements AutoCloseable {
         }
         Path unpacked = staging.resolve("trino-server-" + version);
         if (Files.exists(server)) {
-            deleteRecursively(server);
+            Directories.deleteRecursively(server);
         }
         Files.move(unpacked, server, StandardCopyOption.ATOMIC_MOVE);
         // Trino loads every folder of its plugin dir: give it one holding only the plugins we use.
@@ -165,7 +164,7 @@ public final class TrinoServer implements AutoCloseable {
         for (String plugin : PLUGINS) {
             Files.createSymbolicLink(inUse.resolve(plugin), server.resolve("plugin").resolve(plugin).toAbsolutePath());
         }
-        deleteRecursively(staging);
+        Directories.deleteRecursively(staging);
         return server;
     }
 
@@ -174,22 +173,6 @@ public final class TrinoServer implements AutoCloseable {
         properties.entrySet().stream().sorted(Map.Entry.comparingByKey())
                 .forEach(entry -> text.append(entry.getKey()).append('=').append(entry.getValue()).append('\n'));
         Files.writeString(file, text);
-    }
-
-    static void deleteRecursively(Path path) throws IOException {
-        if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (var walk = Files.walk(path)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.delete(p);
-                }
-                catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        }
     }
 
     @Override
