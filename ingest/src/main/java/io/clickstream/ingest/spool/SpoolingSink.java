@@ -51,19 +51,18 @@ public final class SpoolingSink implements EventSink {
         replayer.scheduleWithFixedDelay(this::replay, replayInterval.toMillis(), replayInterval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
+    /** One future for the request: done once every record is acknowledged by the broker or on disk. */
     @Override
-    public List<CompletableFuture<Void>> storeEach(List<SinkRecord> records) {
+    public CompletableFuture<Void> store(List<SinkRecord> records) {
         synchronized (modeLock) {
             if (spooling) {
                 return spoolNow(records);
             }
         }
         List<CompletableFuture<Void>> acknowledgements = broker.storeEach(records);
-        List<CompletableFuture<Void>> results = new ArrayList<>(records.size());
-        CompletableFuture<Void> all = CompletableFuture.allOf(acknowledgements.toArray(CompletableFuture[]::new));
-        CompletableFuture<List<CompletableFuture<Void>>> settled = all.handle((ignored, failure) -> {
+        return CompletableFuture.allOf(acknowledgements.toArray(CompletableFuture[]::new)).handle((ignored, failure) -> {
             if (failure == null) {
-                return acknowledgements;
+                return CompletableFuture.<Void>completedFuture(null);
             }
             List<SinkRecord> failed = new ArrayList<>();
             for (int i = 0; i < records.size(); i++) {
@@ -72,39 +71,28 @@ public final class SpoolingSink implements EventSink {
                 }
             }
             LOG.warn("the broker did not take {} of {} records ({}); spooling them to disk", failed.size(), records.size(), rootMessage(failure));
-            List<CompletableFuture<Void>> spooled;
             synchronized (modeLock) {
                 spooling = true;
-                spooled = spoolNow(failed);
+                return spoolNow(failed);
             }
-            List<CompletableFuture<Void>> merged = new ArrayList<>(records.size());
-            int next = 0;
-            for (CompletableFuture<Void> acknowledgement : acknowledgements) {
-                merged.add(acknowledgement.isCompletedExceptionally() ? spooled.get(next++) : acknowledgement);
-            }
-            return merged;
-        });
-        for (int i = 0; i < records.size(); i++) {
-            int index = i;
-            results.add(settled.thenCompose(list -> list.get(index)));
-        }
-        return results;
+        }).thenCompose(result -> result);
     }
 
-    private List<CompletableFuture<Void>> spoolNow(List<SinkRecord> records) {
-        CompletableFuture<Void> result;
+    /** The records are stored together (broker or spool), so each gets the request's outcome. */
+    @Override
+    public List<CompletableFuture<Void>> storeEach(List<SinkRecord> records) {
+        CompletableFuture<Void> stored = store(records);
+        return records.stream().map(record -> stored).toList();
+    }
+
+    private CompletableFuture<Void> spoolNow(List<SinkRecord> records) {
         try {
             spool.append(records);
-            result = CompletableFuture.completedFuture(null);
+            return CompletableFuture.completedFuture(null);
         }
         catch (IOException e) {
-            result = CompletableFuture.failedFuture(e);
+            return CompletableFuture.failedFuture(e);
         }
-        List<CompletableFuture<Void>> results = new ArrayList<>(records.size());
-        for (int i = 0; i < records.size(); i++) {
-            results.add(result);
-        }
-        return results;
     }
 
     /** Sends spooled segments, oldest first, while the broker takes them. */
