@@ -34,7 +34,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * events; (3) {@code wrk} posting single events with keep-alive. {@code wrk} is the load generator
  * process; its Lua hook prints exact p50/p95/p99.
  *
- * <p>How to run: {@code bench/ingest [--seconds N]}. Prints a table and the ratio of batched
+ * <p>How to run: {@code bench/ingest [--seconds N] [--warmup N]} (each workload runs {@code warmup} seconds first, unmeasured). Prints a table and the ratio of batched
  * ingest to the raw producer.
  */
 public final class IngestBenchmark {
@@ -44,9 +44,24 @@ public final class IngestBenchmark {
 
     public static void main(String[] args) throws Exception {
         int seconds = 20;
+        int warmup = 20;
+        int batchConnections = 16;
+        int singleConnections = 128;
         for (int i = 0; i < args.length; i++) {
             if (args[i].equals("--seconds")) {
                 seconds = Integer.parseInt(args[++i]);
+            }
+            else if (args[i].equals("--warmup")) {
+                warmup = Integer.parseInt(args[++i]);
+            }
+            else if (args[i].equals("--batch-connections")) {
+                batchConnections = Integer.parseInt(args[++i]);
+            }
+            else if (args[i].equals("--single-connections")) {
+                singleConnections = Integer.parseInt(args[++i]);
+            }
+            else {
+                throw new IllegalArgumentException("usage: bench/ingest [--seconds N] [--warmup N] [--batch-connections N] [--single-connections N]");
             }
         }
         Path home = Path.of(System.getProperty("clickstream.home", ".")).toAbsolutePath().normalize();
@@ -64,25 +79,41 @@ public final class IngestBenchmark {
         Files.writeString(singleBody, events.get(0).toString());
 
         try (LocalStack stack = LocalStack.start(settings, message -> System.out.println("  " + message), false)) {
-            System.out.println("  warming up ingest");
-            wrk(stack, batchBody, 4, 5);
+            // A collector runs for days: measure it, and the baseline, after the JIT compiled their hot paths
+            // (on 2 cores, compiling the first minute's code takes a whole core).
+            System.out.printf("  warming up: %d s of each workload%n", warmup);
+            rawProducer(stack.broker().bootstrapServers(), events, Duration.ofSeconds(Math.max(1, warmup / 2)));
+            wrk(stack, batchBody, batchConnections, warmup);
+            wrk(stack, singleBody, singleConnections, warmup);
+
+            long self = ProcessHandle.current().pid();
+            long brokerPid = stack.broker().process().pid();
+            long ingestPid = stack.ingestPid();
 
             System.out.printf("  raw KafkaProducer, %d s%n", seconds);
+            Cpu rawCpu = Cpu.of(self, brokerPid);
             double rawEventsPerSecond = rawProducer(stack.broker().bootstrapServers(), events, Duration.ofSeconds(seconds));
+            rawCpu = rawCpu.since();
             System.out.printf("  wrk, batches of 100 events, %d s%n", seconds);
-            WrkResult batched = wrk(stack, batchBody, 16, seconds);
+            Cpu batchedCpu = Cpu.of(ingestPid, brokerPid);
+            WrkResult batched = wrk(stack, batchBody, batchConnections, seconds);
+            batchedCpu = batchedCpu.since();
             System.out.printf("  wrk, single events with keep-alive, %d s%n", seconds);
-            WrkResult single = wrk(stack, singleBody, 32, seconds);
+            Cpu singleCpu = Cpu.of(ingestPid, brokerPid);
+            WrkResult single = wrk(stack, singleBody, singleConnections, seconds);
+            singleCpu = singleCpu.since();
             Map<String, Long> memory = memory(stack.ingestPid());
 
             System.out.println();
             System.out.printf("machine: %d cores, %s; ingest and broker as local processes, wrk with 1 thread%n",
                     Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"));
-            System.out.println("| run | requests/s | events/s | p50 ms | p95 ms | p99 ms | non-2xx |");
-            System.out.println("|---|---:|---:|---:|---:|---:|---:|");
-            System.out.printf("| raw KafkaProducer (baseline) | - | %.0f | - | - | - | - |%n", rawEventsPerSecond);
-            row("ingest, batches of 100", batched, 100);
-            row("ingest, single events", single, 1);
+            System.out.println("| run | requests/s | events/s | p50 ms | p95 ms | p99 ms | non-2xx | producer CPU µs/event | broker CPU µs/event |");
+            System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+            long rawEvents = Math.round(rawEventsPerSecond * seconds);
+            System.out.printf("| raw KafkaProducer (baseline) | - | %.0f | - | - | - | - | %.1f | %.1f |%n", rawEventsPerSecond,
+                    rawCpu.firstMicrosPer(rawEvents), rawCpu.secondMicrosPer(rawEvents));
+            row("ingest, batches of 100 (" + batchConnections + " connections)", batched, 100, batchedCpu);
+            row("ingest, single events (" + singleConnections + " connections)", single, 1, singleCpu);
             double ratio = batched.requestsPerSecond() * 100 / rawEventsPerSecond;
             System.out.printf("%nbatched ingest / raw producer: %.0f %% (target >= 60 %%)%n", ratio * 100);
             System.out.printf("single events: %.0f requests/s (target >= 10000), p99 %.1f ms (target <= 20)%n",
@@ -91,10 +122,43 @@ public final class IngestBenchmark {
         }
     }
 
-    private static void row(String name, WrkResult result, int eventsPerRequest) {
-        System.out.printf("| %s | %.0f | %.0f | %.2f | %.2f | %.2f | %d |%n", name, result.requestsPerSecond(),
+    private static void row(String name, WrkResult result, int eventsPerRequest, Cpu cpu) {
+        long events = result.requests() * eventsPerRequest;
+        System.out.printf("| %s | %.0f | %.0f | %.2f | %.2f | %.2f | %d | %.1f | %.1f |%n", name, result.requestsPerSecond(),
                 result.requestsPerSecond() * eventsPerRequest, result.p50Micros() / 1000.0, result.p95Micros() / 1000.0,
-                result.p99Micros() / 1000.0, result.errors());
+                result.p99Micros() / 1000.0, result.errors(), cpu.firstMicrosPer(events), cpu.secondMicrosPer(events));
+    }
+
+    /**
+     * CPU time (user + system) two processes spent, from /proc: the producing side (ingest, or this
+     * JVM for the baseline) and the broker. Per event, it says what each side costs per core,
+     * whatever else shares the machine.
+     */
+    record Cpu(long firstPid, long secondPid, long firstTicks, long secondTicks) {
+        private static final double MICROS_PER_TICK = 1e6 / 100; // USER_HZ is 100 on Linux
+
+        static Cpu of(long firstPid, long secondPid) throws IOException {
+            return new Cpu(firstPid, secondPid, ticks(firstPid), ticks(secondPid));
+        }
+
+        Cpu since() throws IOException {
+            return new Cpu(firstPid, secondPid, ticks(firstPid) - firstTicks, ticks(secondPid) - secondTicks);
+        }
+
+        double firstMicrosPer(long events) {
+            return firstTicks * MICROS_PER_TICK / Math.max(1, events);
+        }
+
+        double secondMicrosPer(long events) {
+            return secondTicks * MICROS_PER_TICK / Math.max(1, events);
+        }
+
+        private static long ticks(long pid) throws IOException {
+            String stat = Files.readString(Path.of("/proc", String.valueOf(pid), "stat"));
+            // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields.
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+        }
     }
 
     /** The same events, with ingest's producer settings, as fast as the producer takes them. */

@@ -33,9 +33,12 @@ public final class IngestMetrics {
                 .description("Valid events stored on the good topic").tag("write_key", key).register(registry)).increment(events);
     }
 
+    private final java.util.Map<String, Counter> rejectedByKeyAndKind = new java.util.concurrent.ConcurrentHashMap<>();
+
     public void rejected(String writeKey, String kind) {
-        Counter.builder("clickstream.ingest.events.rejected").description("Invalid events, dead-lettered, by the rule they broke")
-                .tag("write_key", writeKey).tag("kind", kind).register(registry).increment();
+        rejectedByKeyAndKind.computeIfAbsent(writeKey + '\n' + kind, ignored -> Counter.builder("clickstream.ingest.events.rejected")
+                .description("Invalid events, dead-lettered, by the rule they broke")
+                .tag("write_key", writeKey).tag("kind", kind).register(registry)).increment();
     }
 
     public void stored(Duration latency) {
@@ -46,8 +49,12 @@ public final class IngestMetrics {
         storeFailures.increment();
     }
 
+    private final java.util.Map<String, Counter> requestsByRouteAndStatus = new java.util.concurrent.ConcurrentHashMap<>();
+
     public void request(String route, int status) {
-        Counter.builder("clickstream.ingest.http.requests").description("HTTP requests by route and status")
-                .tag("route", route).tag("status", String.valueOf(status)).register(registry).increment();
+        // Looked up, not built, per request: building a meter id on every call costs more than the request's own work.
+        requestsByRouteAndStatus.computeIfAbsent(route + ' ' + status, ignored -> Counter.builder("clickstream.ingest.http.requests")
+                .description("HTTP requests by route and status")
+                .tag("route", route).tag("status", String.valueOf(status)).register(registry)).increment();
     }
 }

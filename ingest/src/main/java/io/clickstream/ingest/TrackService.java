@@ -11,6 +11,7 @@ import io.clickstream.ingest.segment.SegmentMessages;
 import io.clickstream.ingest.sink.EventSink;
 import io.clickstream.ingest.sink.SinkRecord;
 import io.clickstream.ingest.validation.EventValidator;
+import io.clickstream.ingest.validation.Rfc3339;
 import io.clickstream.ingest.validation.Violation;
 import io.clickstream.schema.EventContract;
 import io.clickstream.schema.Pseudonymiser;
@@ -126,7 +127,11 @@ public final class TrackService {
     private record Candidate(JsonNode original, JsonNode event, List<Violation> mappingViolations, boolean segment) {}
 
     private CompletableFuture<TrackResponse> process(List<Candidate> candidates, ClientInfo client) {
-        String receivedAt = clock.instant().truncatedTo(ChronoUnit.MICROS).toString();
+        String receivedAt = Rfc3339.format(clock.instant().truncatedTo(ChronoUnit.MICROS));
+        // Once per request: every event of a batch without its own "ip" comes from the client's address.
+        String clientAddress = ipTruncator.truncate(client.address());
+        // A batch usually holds one student's events: each id is keyed once per request.
+        java.util.Map<String, String> pseudonyms = new java.util.HashMap<>();
         List<SinkRecord> records = new ArrayList<>(candidates.size());
         ArrayNode results = mapper.createArrayNode();
         int accepted = 0;
@@ -143,13 +148,13 @@ public final class TrackService {
                 result.put("event_id", eventId.asText());
             }
             if (violations.isEmpty()) {
-                ObjectNode shaped = shape((ObjectNode) candidate.event(), client, receivedAt);
+                ObjectNode shaped = shape((ObjectNode) candidate.event(), client, clientAddress, receivedAt, pseudonyms);
                 records.add(new SinkRecord(topic, shaped.get("student_id").asText(), bytes(shaped)));
                 result.put("status", "accepted");
                 accepted++;
             }
             else {
-                records.add(new SinkRecord(deadLetterTopic, null, bytes(deadLetter(candidate.original(), violations, client, receivedAt))));
+                records.add(new SinkRecord(deadLetterTopic, null, bytes(deadLetter(candidate.original(), violations, clientAddress, receivedAt))));
                 result.put("status", "rejected");
                 metrics.rejected(client.writeKey(), violations.get(0).kind());
                 ArrayNode errors = result.putArray("errors");
@@ -196,20 +201,22 @@ public final class TrackService {
     }
 
     /** The stored form: pseudonymised id, truncated address, UTC timestamp, collector fields. */
-    private ObjectNode shape(ObjectNode event, ClientInfo client, String receivedAt) {
-        ObjectNode shaped = event.deepCopy();
-        shaped.put("student_id", pseudonymiser.pseudonymise(event.get("student_id").asText()));
-        shaped.put("timestamp", EventValidator.parseTimestamp(event.get("timestamp").asText())
-                .truncatedTo(ChronoUnit.MICROS).toString());
-        String address = event.path("ip").isTextual() ? event.get("ip").asText() : client.address();
-        String truncated = ipTruncator.truncate(address);
+    private ObjectNode shape(ObjectNode event, ClientInfo client, String truncatedClientAddress, String receivedAt,
+            java.util.Map<String, String> pseudonyms) {
+        // In place: the event was parsed for this request and nothing reads its client form after this.
+        ObjectNode shaped = event;
+        shaped.put("student_id", pseudonyms.computeIfAbsent(event.get("student_id").asText(), pseudonymiser::pseudonymise));
+        shaped.put("timestamp", Rfc3339.format(Rfc3339.parse(event.get("timestamp").asText()).truncatedTo(ChronoUnit.MICROS)));
+        JsonNode ip = event.get("ip");
+        String truncated = ip != null && ip.isTextual() ? ipTruncator.truncate(ip.textValue()) : truncatedClientAddress;
         if (truncated == null) {
             shaped.remove("ip");
         }
         else {
             shaped.put("ip", truncated);
         }
-        if (!event.path("user_agent").isTextual() && client.userAgent() != null) {
+        JsonNode userAgent = event.get("user_agent");
+        if ((userAgent == null || !userAgent.isTextual()) && client.userAgent() != null) {
             shaped.put("user_agent", client.userAgent());
         }
         shaped.put(EventContract.RECEIVED_AT, receivedAt);
@@ -218,14 +225,14 @@ public final class TrackService {
     }
 
     /** The refused event with the reason; ids pseudonymised and the address truncated, as for good events. */
-    private ObjectNode deadLetter(JsonNode event, List<Violation> violations, ClientInfo client, String receivedAt) {
+    private ObjectNode deadLetter(JsonNode event, List<Violation> violations, String truncatedClientAddress, String receivedAt) {
         ObjectNode letter = mapper.createObjectNode();
         letter.put("reason", "validation");
         ArrayNode errors = letter.putArray("errors");
         violations.forEach(v -> errors.addObject().put("field", v.field()).put("problem", v.problem()));
         letter.put(EventContract.RECEIVED_AT, receivedAt);
         letter.put(EventContract.SCHEMA_VERSION, schemaVersion);
-        letter.put("client_ip", ipTruncator.truncate(client.address()));
+        letter.put("client_ip", truncatedClientAddress);
         if (event.isObject()) {
             ObjectNode payload = event.deepCopy();
             if (payload.path("student_id").isValueNode() && !payload.get("student_id").isNull()) {
@@ -266,12 +273,7 @@ public final class TrackService {
     }
 
     private byte[] bytes(JsonNode node) {
-        try {
-            return mapper.writeValueAsBytes(node);
-        }
-        catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException("cannot serialise an event", e);
-        }
+        return JsonBytes.of(mapper.getFactory(), node);
     }
 
     private static String rootMessage(Throwable failure) {

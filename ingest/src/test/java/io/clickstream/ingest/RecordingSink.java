@@ -1,5 +1,6 @@
 package io.clickstream.ingest;
 
+import io.clickstream.ingest.sink.Delivery;
 import io.clickstream.ingest.sink.EventSink;
 import io.clickstream.ingest.sink.SinkRecord;
 import java.util.List;
@@ -14,12 +15,15 @@ final class RecordingSink implements EventSink {
     volatile long delayMillis;
 
     @Override
-    public List<CompletableFuture<Void>> storeEach(List<SinkRecord> batch) {
+    public CompletableFuture<Delivery> deliver(List<SinkRecord> batch) {
         if (failing) {
-            return batch.stream().map(r -> CompletableFuture.<Void>failedFuture(new IllegalStateException("broker down"))).toList();
+            return CompletableFuture.completedFuture(Delivery.allFailed(batch.size(), new IllegalStateException("broker down")));
         }
         java.util.concurrent.Executor later = CompletableFuture.delayedExecutor(delayMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
-        return batch.stream().map(r -> CompletableFuture.runAsync(() -> records.add(r), later)).toList();
+        return CompletableFuture.supplyAsync(() -> {
+            records.addAll(batch);
+            return Delivery.allStored(batch.size());
+        }, later);
     }
 
     @Override

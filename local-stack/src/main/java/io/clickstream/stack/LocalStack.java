@@ -108,7 +108,13 @@ public final class LocalStack implements AutoCloseable {
                 "INGEST_SPOOL_DIR", settings.workDir().resolve("spool").toString(),
                 // The local stack's one client key, with room for benchmarks; production sets its own keys and limits.
                 "INGEST_WRITE_KEYS", "local:" + settings.writeKey() + ":1000000");
-        ingest = ChildProcess.start("ingest", modules.javaCommand("ingest", List.of(settings.processMarker(), "-Xmx512m"),
+        List<String> jvm = new java.util.ArrayList<>(List.of(settings.processMarker(), "-Xmx512m"));
+        // Extra options for the ingest JVM, such as a Flight Recorder profile: INGEST_JVM_OPTIONS="-XX:StartFlightRecording=..."
+        String extra = System.getenv("INGEST_JVM_OPTIONS");
+        if (extra != null && !extra.isBlank()) {
+            jvm.addAll(List.of(extra.trim().split("\\s+")));
+        }
+        ingest = ChildProcess.start("ingest", modules.javaCommand("ingest", jvm,
                 "io.clickstream.ingest.IngestApp", List.of()), ingestEnvironment, settings.workDir().toFile(), settings.workDir().resolve("logs/ingest.log"));
         started.add(ingest);
         ingest.awaitReady("ready", Duration.ofMinutes(1), () -> httpStatus(ingestUrl() + "/ready") == 200);

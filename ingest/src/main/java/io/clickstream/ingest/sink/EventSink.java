@@ -3,19 +3,27 @@ package io.clickstream.ingest.sink;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
- * Where accepted and dead-lettered events go. A future completes only once its record is durably
- * stored (for Kafka: acknowledged by all in-sync replicas; for the spool: forced to disk), and
- * fails otherwise.
+ * Where accepted and dead-lettered events go. A record counts as stored only once it is durable
+ * (for Kafka: acknowledged by all in-sync replicas; for the spool: forced to disk).
  */
 public interface EventSink extends AutoCloseable {
-    /** One future per record, in order, so a caller can tell exactly which records were not stored. */
-    List<CompletableFuture<Void>> storeEach(List<SinkRecord> records);
+    /**
+     * Completes once every record has an outcome, saying exactly which records were not stored;
+     * it does not complete exceptionally.
+     */
+    CompletableFuture<Delivery> deliver(List<SinkRecord> records);
 
-    /** Completes when every record is stored; fails when any is not. */
+    /** Completes when every record is stored; fails with the first reason when any is not. */
     default CompletableFuture<Void> store(List<SinkRecord> records) {
-        return CompletableFuture.allOf(storeEach(records).toArray(CompletableFuture[]::new));
+        return deliver(records).thenApply(delivery -> {
+            if (!delivery.allStored()) {
+                throw new CompletionException(delivery.firstFailure());
+            }
+            return null;
+        });
     }
 
     /** True when the sink can take events now. */

@@ -1,10 +1,10 @@
 package io.clickstream.ingest.spool;
 
+import io.clickstream.ingest.sink.Delivery;
 import io.clickstream.ingest.sink.EventSink;
 import io.clickstream.ingest.sink.SinkRecord;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -51,7 +51,7 @@ public final class SpoolingSink implements EventSink {
         replayer.scheduleWithFixedDelay(this::replay, replayInterval.toMillis(), replayInterval.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** One future for the request: done once every record is acknowledged by the broker or on disk. */
+    /** Done once every record is acknowledged by the broker or on disk; fails when neither took them. */
     @Override
     public CompletableFuture<Void> store(List<SinkRecord> records) {
         synchronized (modeLock) {
@@ -59,30 +59,25 @@ public final class SpoolingSink implements EventSink {
                 return spoolNow(records);
             }
         }
-        List<CompletableFuture<Void>> acknowledgements = broker.storeEach(records);
-        return CompletableFuture.allOf(acknowledgements.toArray(CompletableFuture[]::new)).handle((ignored, failure) -> {
-            if (failure == null) {
+        return broker.deliver(records).thenCompose(delivery -> {
+            if (delivery.allStored()) {
                 return CompletableFuture.<Void>completedFuture(null);
             }
-            List<SinkRecord> failed = new ArrayList<>();
-            for (int i = 0; i < records.size(); i++) {
-                if (acknowledgements.get(i).isCompletedExceptionally()) {
-                    failed.add(records.get(i));
-                }
-            }
-            LOG.warn("the broker did not take {} of {} records ({}); spooling them to disk", failed.size(), records.size(), rootMessage(failure));
+            List<SinkRecord> failed = delivery.failedOf(records);
+            LOG.warn("the broker did not take {} of {} records ({}); spooling them to disk", failed.size(), records.size(),
+                    rootMessage(delivery.firstFailure()));
             synchronized (modeLock) {
                 spooling = true;
                 return spoolNow(failed);
             }
-        }).thenCompose(result -> result);
+        });
     }
 
     /** The records are stored together (broker or spool), so each gets the request's outcome. */
     @Override
-    public List<CompletableFuture<Void>> storeEach(List<SinkRecord> records) {
-        CompletableFuture<Void> stored = store(records);
-        return records.stream().map(record -> stored).toList();
+    public CompletableFuture<Delivery> deliver(List<SinkRecord> records) {
+        return store(records).handle((ignored, failure) -> failure == null ? Delivery.allStored(records.size())
+                : Delivery.allFailed(records.size(), failure));
     }
 
     private CompletableFuture<Void> spoolNow(List<SinkRecord> records) {
@@ -115,8 +110,7 @@ public final class SpoolingSink implements EventSink {
                 if (segment.isEmpty()) {
                     continue;
                 }
-                List<CompletableFuture<Void>> acknowledgements = broker.storeEach(segment.get().records());
-                CompletableFuture.allOf(acknowledgements.toArray(CompletableFuture[]::new)).get(2, TimeUnit.MINUTES);
+                broker.store(segment.get().records()).get(2, TimeUnit.MINUTES);
                 spool.delete(segment.get());
                 LOG.info("replayed {} spooled records from {}; {} left", segment.get().records().size(),
                         segment.get().file().getFileName(), spool.records());

@@ -3,6 +3,7 @@ package io.clickstream.ingest.spool;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.clickstream.ingest.sink.Delivery;
 import io.clickstream.ingest.sink.EventSink;
 import io.clickstream.ingest.sink.SinkRecord;
 import java.nio.charset.StandardCharsets;
@@ -26,14 +27,19 @@ class SpoolingSinkTest {
         volatile boolean up = true;
 
         @Override
-        public List<CompletableFuture<Void>> storeEach(List<SinkRecord> records) {
-            return records.stream().map(record -> {
+        public CompletableFuture<Delivery> deliver(List<SinkRecord> records) {
+            Delivery.Tracker tracker = new Delivery.Tracker(records.size(), Runnable::run);
+            for (int i = 0; i < records.size(); i++) {
+                SinkRecord record = records.get(i);
                 if (!up || failing.test(record)) {
-                    return CompletableFuture.<Void>failedFuture(new IllegalStateException("delivery timed out"));
+                    tracker.failed(i, new IllegalStateException("delivery timed out"));
                 }
-                stored.add(new String(record.value(), StandardCharsets.UTF_8).substring(0, 10));
-                return CompletableFuture.<Void>completedFuture(null);
-            }).toList();
+                else {
+                    stored.add(new String(record.value(), StandardCharsets.UTF_8).substring(0, 10));
+                    tracker.stored();
+                }
+            }
+            return tracker.result();
         }
 
         @Override
