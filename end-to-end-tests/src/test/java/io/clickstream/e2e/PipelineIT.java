@@ -132,14 +132,19 @@ class PipelineIT {
         assertTrue(gzipFiles(bronzeDay).size() > 0, "no gzip JSON under " + bronzeDay);
 
         // Gold equals the hand-computed golden values (see spark-jobs golden README), also after a re-run.
-        stack.runDailyMetrics(DAY);
-        stack.runDailyMetrics(DAY);
+        assertEquals(List.of("sessions " + DAY + ": 5 sessions, 0 implausible (quarantined)",
+                "daily-metrics " + DAY + ": 3 active users, 5 sessions, 8 page views, 10 events"), stack.runGold(DAY, DAY));
+        stack.runGold(DAY, DAY);
         List<String> ddl = stack.applyDdl();
         assertTrue(ddl.contains("registered delta.gold.daily_metrics"), ddl.toString());
-        List<Map<String, Object>> metrics = stack.query("SELECT active_users, sessions, page_views, events, avg_session_seconds "
-                + "FROM delta.gold.daily_metrics WHERE metric_date = DATE '" + DAY + "'");
+        assertTrue(ddl.contains("registered delta.gold.sessions"), ddl.toString());
+        List<Map<String, Object>> metrics = stack.query("SELECT active_users, sessions, page_views, events, avg_session_seconds, "
+                + "median_session_seconds, bounce_rate FROM delta.gold.daily_metrics WHERE metric_date = DATE '" + DAY + "'");
         assertEquals(1, metrics.size());
-        assertEquals(List.of(3L, 5L, 8L, 10L, 1019.8), new ArrayList<>(metrics.get(0).values()));
+        assertEquals(List.of(3L, 5L, 8L, 10L, 1019.8, 1200.0, 0.2), new ArrayList<>(metrics.get(0).values()));
+        assertEquals(List.of("1200.0,3", "300.0,2", "1799.0,2", "0.0,1", "1800.0,2"), stack.query("SELECT duration_seconds, events "
+                + "FROM delta.gold.sessions WHERE session_date = DATE '" + DAY + "' ORDER BY session_start").stream()
+                .map(row -> row.values().stream().map(String::valueOf).collect(Collectors.joining(","))).toList());
         List<String> topPages = stack.query("SELECT rank, page_url, page_views, visitors FROM delta.gold.daily_top_pages WHERE metric_date = DATE '"
                 + DAY + "' ORDER BY rank").stream().map(row -> row.values().stream().map(String::valueOf).collect(Collectors.joining(","))).toList();
         assertEquals(List.of("1,/courses/algebra,4,3", "2,/courses/algebra/chapter-1,2,1", "3,/courses/biology,2,2"), topPages);

@@ -82,17 +82,20 @@ public final class ClickstreamCli {
 
     /** Runs a Spark job in its own JVM with this terminal, on the work directory's lake unless configured otherwise. */
     static int job(StackSettings settings, List<String> args) throws Exception {
-        Map<String, String> jobs = Map.of(
-                "streaming", "io.clickstream.jobs.streaming.StreamingJob",
-                "daily-metrics", "io.clickstream.jobs.gold.DailyMetricsJob");
-        if (args.isEmpty() || !jobs.containsKey(args.get(0))) {
-            System.err.println("usage: clickstream job streaming | daily-metrics --date YYYY-MM-DD [--to YYYY-MM-DD] [--config FILE]");
+        List<String> goldJobs = List.of("gold", "sessions", "daily-metrics", "funnels");
+        if (args.isEmpty() || !args.get(0).equals("streaming") && !goldJobs.contains(args.get(0))) {
+            System.err.println("usage: clickstream job streaming [--config FILE]");
+            System.err.println("       clickstream job " + String.join(" | ", goldJobs) + " --date YYYY-MM-DD [--to YYYY-MM-DD] [--config FILE]");
+            System.err.println("       (gold runs every gold job in dependency order)");
             return 2;
         }
+        // Gold jobs share one entry point that takes the job's name; the streaming job has its own.
+        String mainClass = args.get(0).equals("streaming") ? "io.clickstream.jobs.streaming.StreamingJob" : "io.clickstream.jobs.gold.GoldCli";
+        List<String> arguments = args.get(0).equals("streaming") ? args.subList(1, args.size()) : args;
         List<String> jvm = new ArrayList<>(List.of("-Xmx2g"));
         jvm.addAll(Modules.SPARK_JVM_OPTIONS);
         ProcessBuilder builder = new ProcessBuilder(new Modules(settings.home())
-                .javaCommand("spark-jobs", jvm, jobs.get(args.get(0)), args.subList(1, args.size()))).inheritIO();
+                .javaCommand("spark-jobs", jvm, mainClass, arguments)).inheritIO();
         builder.environment().putIfAbsent("CLICKSTREAM_LAKE_ROOT", settings.lakeRoot().toString());
         builder.environment().putIfAbsent("CLICKSTREAM_SPARK_LOCAL_DIR", settings.workDir().resolve("spark-tmp").toString());
         builder.environment().putIfAbsent("SPARK_LOCAL_IP", "127.0.0.1");
@@ -135,8 +138,8 @@ public final class ClickstreamCli {
                     + sendingSince + "') ORDER BY 1")) {
                 days.add(LocalDate.parse(row.get("event_date").toString()));
             }
-            for (LocalDate day : days) {
-                say("gold: " + stack.runDailyMetrics(day));
+            if (!days.isEmpty()) {
+                stack.runGold(days.get(0), days.get(days.size() - 1)).forEach(line -> say("gold: " + line));
             }
             stack.applyDdl().stream().filter(line -> line.startsWith("registered")).forEach(line -> say("ddl: " + line));
 
@@ -155,12 +158,14 @@ public final class ClickstreamCli {
             System.out.println();
             long bronze = stack.queryLong("SELECT count(*) FROM hive.bronze.clickstream_raw");
             long silverRows = stack.queryLong("SELECT count(*) FROM " + silver);
+            long goldSessions = stack.queryLong("SELECT count(*) FROM delta.gold.sessions");
             long goldDays = stack.queryLong("SELECT count(*) FROM delta.gold.daily_metrics");
             long goldPages = stack.queryLong("SELECT count(*) FROM delta.gold.daily_top_pages");
             counts = String.join("\n",
                     "Row counts read back through Trino:",
                     String.format("  bronze  hive.bronze.clickstream_raw          %8d records", bronze),
                     String.format("  silver  delta.silver.clickstream_processed   %8d events", silverRows),
+                    String.format("  gold    delta.gold.sessions                  %8d sessions", goldSessions),
                     String.format("  gold    delta.gold.daily_metrics             %8d days", goldDays),
                     String.format("  gold    delta.gold.daily_top_pages           %8d rows", goldPages));
             if (keepRunning) {

@@ -213,16 +213,16 @@ public final class LocalStack implements AutoCloseable {
         }
     }
 
-    /** Runs the gold daily-metrics job for one day as its own process and returns its output. */
-    public String runDailyMetrics(LocalDate day) throws Exception {
-        ChildProcess job = ChildProcess.start("daily-metrics", sparkJob("io.clickstream.jobs.gold.DailyMetricsJob", List.of("--date", day.toString())),
-                jobsEnvironment(), settings.workDir().toFile(), settings.workDir().resolve("logs/daily-metrics.log"));
-        int exit = job.awaitExit(Duration.ofMinutes(10));
+    /** Runs every gold job (sessions, then daily metrics) for the days, as one process, and returns its progress lines. */
+    public List<String> runGold(LocalDate from, LocalDate to) throws Exception {
+        ChildProcess job = ChildProcess.start("gold", sparkJob("io.clickstream.jobs.gold.GoldCli",
+                List.of("gold", "--date", from.toString(), "--to", to.toString())),
+                jobsEnvironment(), settings.workDir().toFile(), settings.workDir().resolve("logs/gold.log"));
+        int exit = job.awaitExit(Duration.ofMinutes(20));
         if (exit != 0) {
-            throw new IllegalStateException("daily-metrics for " + day + " failed (exit " + exit + ")\n" + job.tail());
+            throw new IllegalStateException("gold jobs for " + from + " to " + to + " failed (exit " + exit + ")\n" + job.tail());
         }
-        return java.nio.file.Files.readAllLines(job.log()).stream().filter(line -> line.startsWith("daily-metrics " + day))
-                .reduce((first, second) -> second).orElse("daily-metrics " + day + " done");
+        return java.nio.file.Files.readAllLines(job.log()).stream().filter(line -> line.matches("[a-z-]+ \\d{4}-\\d{2}-\\d{2}: .*")).toList();
     }
 
     /** A single number from Trino. */

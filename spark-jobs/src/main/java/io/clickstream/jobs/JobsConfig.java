@@ -7,6 +7,8 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigFactory;
 import java.io.File;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 /** All settings of the Spark jobs, read once at start-up from {@code reference.conf} and {@code --config FILE}. */
 public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming streaming, Gold gold) {
@@ -45,9 +47,15 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
         }
     }
 
-    public record Gold(Duration sessionInactivityGap, int topPages) {
+    public record Gold(Duration sessionInactivityGap, Duration maxSessionLength, int topPages, List<Funnel> funnels) {
         public Gold {
+            funnels = List.copyOf(requireNonNull(funnels, "funnels is null"));
             requireNonNull(sessionInactivityGap, "sessionInactivityGap is null");
+            requireNonNull(maxSessionLength, "maxSessionLength is null");
+            if (maxSessionLength.compareTo(sessionInactivityGap) <= 0 || maxSessionLength.compareTo(Duration.ofHours(23)) > 0) {
+                throw new IllegalArgumentException("clickstream.gold.max-session-length must be longer than the inactivity gap and at most 23 hours"
+                        + " (a day's job reads one day around it), got " + maxSessionLength);
+            }
             if (sessionInactivityGap.isNegative() || sessionInactivityGap.isZero()) {
                 throw new IllegalArgumentException("clickstream.gold.session-inactivity-gap must be positive");
             }
@@ -55,6 +63,53 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
                 throw new IllegalArgumentException("clickstream.gold.top-pages must be at least 1, got " + topPages);
             }
         }
+    }
+
+    /**
+     * A conversion funnel: ordered steps that must happen inside one session ({@code window} null)
+     * or within {@code window} after the first step.
+     */
+    public record Funnel(String name, Duration window, List<Step> steps) {
+        public Funnel {
+            requireNonNull(name, "name is null");
+            steps = List.copyOf(requireNonNull(steps, "steps is null"));
+            if (steps.size() < 2) {
+                throw new IllegalArgumentException("funnel '" + name + "' needs at least two steps, has " + steps.size());
+            }
+            if (window != null && (window.isNegative() || window.isZero())) {
+                throw new IllegalArgumentException("funnel '" + name + "': window must be positive or 'session'");
+            }
+        }
+    }
+
+    /** One funnel step: an event name and, optionally, a regular expression the page_url must contain a match of. */
+    public record Step(String name, String event, String pagePattern) {
+        public Step {
+            requireNonNull(name, "name is null");
+            requireNonNull(event, "event is null");
+            if (pagePattern != null) {
+                try {
+                    java.util.regex.Pattern.compile(pagePattern);
+                }
+                catch (java.util.regex.PatternSyntaxException e) {
+                    throw new IllegalArgumentException("step '" + name + "': page-pattern is not a regular expression: " + e.getDescription());
+                }
+            }
+        }
+    }
+
+    private static List<Funnel> funnels(Config gold) {
+        List<Funnel> funnels = new ArrayList<>();
+        for (Config funnel : gold.getConfigList("funnels")) {
+            List<Step> steps = new ArrayList<>();
+            for (Config step : funnel.getConfigList("steps")) {
+                steps.add(new Step(step.getString("name"), step.getString("event"),
+                        step.hasPath("page-pattern") ? step.getString("page-pattern") : null));
+            }
+            String window = funnel.hasPath("window") ? funnel.getString("window") : "session";
+            funnels.add(new Funnel(funnel.getString("name"), window.equals("session") ? null : funnel.getDuration("window"), steps));
+        }
+        return funnels;
     }
 
     public static JobsConfig load(File configFile) {
@@ -72,7 +127,8 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
                     new Kafka(c.getString("kafka.bootstrap-servers"), c.getString("kafka.topic"), c.getString("kafka.starting-offsets"),
                             c.getLong("kafka.max-offsets-per-trigger")),
                     new Streaming(c.getDuration("streaming.trigger-interval")),
-                    new Gold(c.getDuration("gold.session-inactivity-gap"), c.getInt("gold.top-pages")));
+                    new Gold(c.getDuration("gold.session-inactivity-gap"), c.getDuration("gold.max-session-length"), c.getInt("gold.top-pages"),
+                            funnels(c.getConfig("gold"))));
         }
         catch (ConfigException e) {
             throw new IllegalArgumentException("bad jobs configuration: " + e.getMessage(), e);

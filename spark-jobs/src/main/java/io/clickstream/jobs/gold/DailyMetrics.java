@@ -1,43 +1,51 @@
 package io.clickstream.jobs.gold;
 
 import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.current_timestamp;
 import static org.apache.spark.sql.functions.desc;
-import static org.apache.spark.sql.functions.lag;
+import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.max;
-import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.sum;
-import static org.apache.spark.sql.functions.unix_micros;
 import static org.apache.spark.sql.functions.when;
 
-import java.time.Duration;
 import java.time.LocalDate;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.expressions.Window;
-import org.apache.spark.sql.expressions.WindowSpec;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Daily metrics from one day of silver events. Pure: tests feed it a small data set.
+ * Daily metrics from silver events and gold sessions. Pure: tests feed it small data sets.
  *
- * <p>A session is a run of one student's events with no gap longer than the inactivity gap; its
- * duration is last event time minus first event time (a single-event session lasts 0 s).
+ * <p>Session figures come from the day's plausible sessions (those starting that UTC day; see
+ * {@link Sessions}); event figures from the day's events; rolling active users from the events of
+ * the 7, 28 and 30 days ending with the day.
  */
 public final class DailyMetrics {
     public static final StructType METRICS_TABLE = new StructType()
             .add("metric_date", DataTypes.DateType, false, "UTC day the metrics describe; partition column.")
-            .add("active_users", DataTypes.LongType, false, "Distinct pseudonymised students with at least one event.")
-            .add("sessions", DataTypes.LongType, false, "Sessions: runs of a student's events without an inactivity gap.")
+            .add("active_users", DataTypes.LongType, false, "DAU: distinct pseudonymised students with at least one event that day.")
+            .add("active_users_7d", DataTypes.LongType, false, "WAU: distinct students with an event in the 7 days ending that day.")
+            .add("active_users_28d", DataTypes.LongType, false, "Distinct students with an event in the 28 days ending that day.")
+            .add("active_users_30d", DataTypes.LongType, false, "MAU: distinct students with an event in the 30 days ending that day.")
+            .add("sessions", DataTypes.LongType, false, "Plausible sessions starting that day (gold sessions).")
+            .add("avg_session_seconds", DataTypes.DoubleType, true, "Mean session duration in seconds; null without sessions.")
+            .add("median_session_seconds", DataTypes.DoubleType, true, "Median session duration in seconds (exact); null without sessions.")
+            .add("bounce_rate", DataTypes.DoubleType, true, "Share of sessions that bounced (one page, no interaction), 0 to 1; null without sessions.")
             .add("page_views", DataTypes.LongType, false, "Events named page_view.")
             .add("events", DataTypes.LongType, false, "All events.")
-            .add("avg_session_seconds", DataTypes.DoubleType, true, "Mean session duration in seconds; null without sessions.")
+            .add("clicks", DataTypes.LongType, false, "Events named click.")
+            .add("video_plays", DataTypes.LongType, false, "Events named video_play.")
+            .add("video_completions", DataTypes.LongType, false, "Events named video_complete.")
+            .add("quiz_submissions", DataTypes.LongType, false, "Events named quiz_submit.")
+            .add("searches", DataTypes.LongType, false, "Events named search.")
             .add("computed_at", DataTypes.TimestampType, false, "When this row was computed.");
 
     public static final StructType TOP_PAGES_TABLE = new StructType()
@@ -49,41 +57,53 @@ public final class DailyMetrics {
 
     private DailyMetrics() {}
 
-    /** One row per session: student, session number, start, end, duration, events. */
-    public static Dataset<Row> sessions(Dataset<Row> events, Duration inactivityGap) {
-        WindowSpec byStudent = Window.partitionBy("student_id").orderBy("event_timestamp", "event_id");
-        long gapMicros = inactivityGap.toNanos() / 1_000;
-        Dataset<Row> marked = events
-                .withColumn("previous_timestamp", lag("event_timestamp", 1).over(byStudent))
-                .withColumn("starts_session", when(col("previous_timestamp").isNull()
-                        .or(unix_micros(col("event_timestamp")).minus(unix_micros(col("previous_timestamp"))).gt(gapMicros)), 1).otherwise(0))
-                .withColumn("session_number", sum("starts_session").over(byStudent.rowsBetween(Window.unboundedPreceding(), Window.currentRow())));
-        return marked.groupBy("student_id", "session_number").agg(
-                min("event_timestamp").as("session_start"),
-                max("event_timestamp").as("session_end"),
-                count(lit(1)).as("session_events"))
-                .withColumn("session_seconds",
-                        unix_micros(col("session_end")).minus(unix_micros(col("session_start"))).cast("double").divide(1_000_000.0));
-    }
-
-    /** Exactly one row for the day, zeros when the day had no events. */
-    public static Dataset<Row> metrics(Dataset<Row> events, LocalDate day, Duration inactivityGap) {
-        Dataset<Row> eventTotals = events.agg(
-                countDistinct("student_id").as("active_users"),
-                sum(when(col("event_name").equalTo("page_view"), 1L).otherwise(0L)).as("page_views"),
-                count(lit(1)).as("events"));
-        Dataset<Row> sessionTotals = sessions(events, inactivityGap).agg(
+    /**
+     * Exactly one row for the day, zeros when the day had no events. {@code recentEvents} holds the
+     * events of the 30 days ending with {@code day}; {@code daySessions} the day's plausible sessions.
+     */
+    public static Dataset<Row> metrics(Dataset<Row> recentEvents, Dataset<Row> daySessions, LocalDate day) {
+        Column onDay = col("event_date").equalTo(lit(java.sql.Date.valueOf(day)));
+        Dataset<Row> eventTotals = recentEvents.agg(
+                countDistinct(when(onDay, col("student_id"))).as("active_users"),
+                countDistinct(when(col("event_date").geq(lit(java.sql.Date.valueOf(day.minusDays(6)))), col("student_id"))).as("active_users_7d"),
+                countDistinct(when(col("event_date").geq(lit(java.sql.Date.valueOf(day.minusDays(27)))), col("student_id"))).as("active_users_28d"),
+                countDistinct(when(col("event_date").geq(lit(java.sql.Date.valueOf(day.minusDays(29)))), col("student_id"))).as("active_users_30d"),
+                countIf(onDay, null).as("events"),
+                countIf(onDay, "page_view").as("page_views"),
+                countIf(onDay, "click").as("clicks"),
+                countIf(onDay, "video_play").as("video_plays"),
+                countIf(onDay, "video_complete").as("video_completions"),
+                countIf(onDay, "quiz_submit").as("quiz_submissions"),
+                countIf(onDay, "search").as("searches"));
+        Dataset<Row> sessionTotals = daySessions.agg(
                 count(lit(1)).as("sessions"),
-                avg("session_seconds").as("avg_session_seconds"));
+                avg("duration_seconds").as("avg_session_seconds"),
+                expr("percentile(duration_seconds, 0.5)").as("median_session_seconds"),
+                avg(when(col("bounce"), 1.0).otherwise(0.0)).as("bounce_rate"));
         return eventTotals.crossJoin(sessionTotals).select(
                 lit(java.sql.Date.valueOf(day)).as("metric_date"),
                 col("active_users"),
+                col("active_users_7d"),
+                col("active_users_28d"),
+                col("active_users_30d"),
                 col("sessions"),
-                // sum over no rows is null: a quiet day has 0 page views, not an unknown number.
-                org.apache.spark.sql.functions.coalesce(col("page_views"), lit(0L)).as("page_views"),
-                col("events"),
                 col("avg_session_seconds"),
+                col("median_session_seconds"),
+                col("bounce_rate"),
+                col("page_views"),
+                col("events"),
+                col("clicks"),
+                col("video_plays"),
+                col("video_completions"),
+                col("quiz_submissions"),
+                col("searches"),
                 current_timestamp().as("computed_at"));
+    }
+
+    /** Events of the day, all or one name; 0 (not null) over no rows. */
+    private static Column countIf(Column onDay, String eventName) {
+        Column matches = eventName == null ? onDay : onDay.and(col("event_name").equalTo(eventName));
+        return coalesce(sum(when(matches, 1L).otherwise(0L)), lit(0L));
     }
 
     /** The day's most viewed pages, best first, at most {@code limit}. */

@@ -5,24 +5,19 @@ import static org.apache.spark.sql.functions.lit;
 
 import io.clickstream.jobs.JobsConfig;
 import io.clickstream.jobs.lake.LakePaths;
-import io.clickstream.jobs.lake.Sparks;
 import io.clickstream.jobs.lake.Tables;
 import io.delta.tables.DeltaTable;
-import java.io.File;
 import java.time.LocalDate;
-import java.time.format.DateTimeParseException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * Gold daily metrics and top pages for a date or a date range, replacing exactly those dates.
- *
- * <p>How to run: {@code bin/clickstream job daily-metrics --date 2026-11-20 [--to 2026-11-22]}.
- * Prints one line per day: {@code daily-metrics 2026-11-20: 42 active users, 57 sessions, 310 page views}.
+ * Gold daily metrics and top pages for a day, replacing exactly that day. Reads the day's gold
+ * sessions, so the sessions job runs first (as {@code bin/clickstream job gold} and the Airflow DAG do).
  */
-public final class DailyMetricsJob {
+public final class DailyMetricsJob implements DailyJob {
     private final SparkSession spark;
     private final JobsConfig config;
     private final LakePaths paths;
@@ -37,59 +32,40 @@ public final class DailyMetricsJob {
                 "Gold: the most viewed pages per UTC day.", "metric_date");
     }
 
+    @Override
+    public String name() {
+        return "daily-metrics";
+    }
+
     /** Computes one day and replaces that day's rows; running it twice leaves the same tables. */
-    public Row run(LocalDate day) {
+    @Override
+    public String run(LocalDate day) {
         if (!DeltaTable.isDeltaTable(spark, paths.silverEvents())) {
             throw new IllegalStateException("no silver table at " + paths.silverEvents() + ": start the streaming job first");
         }
-        Dataset<Row> events = spark.read().format("delta").load(paths.silverEvents())
-                .where(col("event_date").equalTo(lit(java.sql.Date.valueOf(day))))
+        if (!DeltaTable.isDeltaTable(spark, paths.goldSessions())) {
+            throw new IllegalStateException("no gold sessions table at " + paths.goldSessions() + ": run the sessions job first"
+                    + " (bin/clickstream job gold --date " + day + " runs both in order)");
+        }
+        Dataset<Row> recentEvents = spark.read().format("delta").load(paths.silverEvents())
+                .where(col("event_date").between(lit(java.sql.Date.valueOf(day.minusDays(29))), lit(java.sql.Date.valueOf(day))))
                 .persist();
         try {
-            Dataset<Row> metrics = DailyMetrics.metrics(events, day, config.gold().sessionInactivityGap());
-            Dataset<Row> topPages = DailyMetrics.topPages(events, day, config.gold().topPages());
             String onlyThisDay = "metric_date = DATE'" + day + "'";
-            metrics.write().format("delta").mode(SaveMode.Overwrite).option("replaceWhere", onlyThisDay).save(paths.goldDailyMetrics());
-            topPages.write().format("delta").mode(SaveMode.Overwrite).option("replaceWhere", onlyThisDay).save(paths.goldDailyTopPages());
-            return spark.read().format("delta").load(paths.goldDailyMetrics()).where(onlyThisDay).first();
+            Dataset<Row> daySessions = spark.read().format("delta").load(paths.goldSessions())
+                    .where(col("session_date").equalTo(lit(java.sql.Date.valueOf(day))));
+            Dataset<Row> dayEvents = recentEvents.where(col("event_date").equalTo(lit(java.sql.Date.valueOf(day))));
+            // mergeSchema: a lake made by an earlier version gains the new columns instead of refusing the write.
+            DailyMetrics.metrics(recentEvents, daySessions, day).write().format("delta").mode(SaveMode.Overwrite)
+                    .option("replaceWhere", onlyThisDay).option("mergeSchema", "true").save(paths.goldDailyMetrics());
+            DailyMetrics.topPages(dayEvents, day, config.gold().topPages()).write().format("delta").mode(SaveMode.Overwrite)
+                    .option("replaceWhere", onlyThisDay).option("mergeSchema", "true").save(paths.goldDailyTopPages());
+            Row row = spark.read().format("delta").load(paths.goldDailyMetrics()).where(onlyThisDay).first();
+            return String.format("%d active users, %d sessions, %d page views, %d events", row.<Long>getAs("active_users"),
+                    row.<Long>getAs("sessions"), row.<Long>getAs("page_views"), row.<Long>getAs("events"));
         }
         finally {
-            events.unpersist();
+            recentEvents.unpersist();
         }
-    }
-
-    public static void main(String[] args) {
-        LocalDate from = null;
-        LocalDate to = null;
-        File configFile = null;
-        try {
-            for (int i = 0; i < args.length; i++) {
-                switch (args[i]) {
-                    case "--date", "--from" -> from = LocalDate.parse(args[++i]);
-                    case "--to" -> to = LocalDate.parse(args[++i]);
-                    case "--config" -> configFile = new File(args[++i]);
-                    default -> throw new IllegalArgumentException("unknown argument " + args[i]);
-                }
-            }
-            if (from == null) {
-                throw new IllegalArgumentException("--date YYYY-MM-DD is required");
-            }
-        }
-        catch (IllegalArgumentException | ArrayIndexOutOfBoundsException | DateTimeParseException e) {
-            System.err.println("daily-metrics: " + e.getMessage());
-            System.err.println("usage: daily-metrics --date YYYY-MM-DD [--to YYYY-MM-DD] [--config FILE]");
-            System.exit(2);
-            return;
-        }
-        to = to == null ? from : to;
-        JobsConfig config = JobsConfig.load(configFile);
-        SparkSession spark = Sparks.session("clickstream-daily-metrics", config.spark());
-        DailyMetricsJob job = new DailyMetricsJob(spark, config);
-        for (LocalDate day = from; !day.isAfter(to); day = day.plusDays(1)) {
-            Row row = job.run(day);
-            System.out.printf("daily-metrics %s: %d active users, %d sessions, %d page views, %d events%n",
-                    day, row.getLong(1), row.getLong(2), row.getLong(3), row.getLong(4));
-        }
-        spark.stop();
     }
 }

@@ -25,6 +25,18 @@ public record LakePaths(String root) {
         return root + "/silver/clickstream_quarantine";
     }
 
+    public String goldSessions() {
+        return root + "/gold/sessions";
+    }
+
+    public String goldSessionsQuarantine() {
+        return root + "/gold/sessions_quarantine";
+    }
+
+    public String goldFunnels() {
+        return root + "/gold/funnels";
+    }
+
     public String goldDailyMetrics() {
         return root + "/gold/daily_metrics";
     }

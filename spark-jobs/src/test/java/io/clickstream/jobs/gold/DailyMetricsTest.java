@@ -1,6 +1,7 @@
 package io.clickstream.jobs.gold;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -32,22 +33,25 @@ class DailyMetricsTest {
         JobsConfig config = SharedSpark.config(lake);
         new StreamingJob(spark, config, EventContract.current())
                 .writeBatch(SharedSpark.kafkaRecords(SharedSpark.lines("/golden/daily-metrics/input.jsonl"), 0, Instant.now()), 0);
+        SessionsJob sessions = new SessionsJob(spark, config);
         DailyMetricsJob job = new DailyMetricsJob(spark, config);
-        job.run(LocalDate.parse("2026-11-20"));
-        job.run(LocalDate.parse("2026-11-21"));
-        job.run(LocalDate.parse("2026-11-20"));          // re-run: must replace, not add
+        for (String day : List.of("2026-11-20", "2026-11-21", "2026-11-20")) {   // the second 11-20 must replace, not add
+            sessions.run(LocalDate.parse(day));
+            job.run(LocalDate.parse(day));
+        }
 
         LakePaths paths = new LakePaths(config.lakeRoot());
+        List<String> columns = List.of("metric_date", "active_users", "active_users_7d", "active_users_28d", "active_users_30d", "sessions",
+                "avg_session_seconds", "median_session_seconds", "bounce_rate", "page_views", "events", "clicks", "video_plays",
+                "video_completions", "quiz_submissions", "searches");
         List<String> actualMetrics = new ArrayList<>();
         for (Row row : spark.read().format("delta").load(paths.goldDailyMetrics()).orderBy("metric_date").collectAsList()) {
-            actualMetrics.add(row.getAs("metric_date") + " " + row.getAs("active_users") + " " + row.getAs("sessions") + " "
-                    + row.getAs("page_views") + " " + row.getAs("events") + " " + row.getAs("avg_session_seconds"));
+            actualMetrics.add(String.join(" ", columns.stream().map(column -> String.valueOf(row.<Object>getAs(column))).toList()));
         }
         List<String> expectedMetrics = new ArrayList<>();
         for (String line : SharedSpark.lines("/golden/daily-metrics/expected-metrics.json")) {
             JsonNode e = mapper.readTree(line);
-            expectedMetrics.add(e.get("metric_date").asText() + " " + e.get("active_users").asLong() + " " + e.get("sessions").asLong() + " "
-                    + e.get("page_views").asLong() + " " + e.get("events").asLong() + " " + e.get("avg_session_seconds").asDouble());
+            expectedMetrics.add(String.join(" ", columns.stream().map(column -> e.get(column).asText()).toList()));
         }
         assertEquals(expectedMetrics, actualMetrics);
 
@@ -62,9 +66,10 @@ class DailyMetricsTest {
     void aDayWithoutEventsHasOneRowOfZeros() throws Exception {
         JobsConfig config = SharedSpark.config(lake);
         new StreamingJob(spark, config, EventContract.current());
-        Row row = new DailyMetricsJob(spark, config).run(LocalDate.parse("2026-01-01"));
-        assertEquals(0L, row.<Long>getAs("active_users"));
-        assertEquals(0L, row.<Long>getAs("sessions"));
-        assertEquals(0L, row.<Long>getAs("page_views"));
+        new SessionsJob(spark, config).run(LocalDate.parse("2026-01-01"));
+        assertEquals("0 active users, 0 sessions, 0 page views, 0 events", new DailyMetricsJob(spark, config).run(LocalDate.parse("2026-01-01")));
+        Row row = spark.read().format("delta").load(new LakePaths(config.lakeRoot()).goldDailyMetrics()).first();
+        assertEquals(0L, row.<Long>getAs("active_users_30d"));
+        assertTrue(row.isNullAt(row.fieldIndex("bounce_rate")), "no sessions: no bounce rate");
     }
 }

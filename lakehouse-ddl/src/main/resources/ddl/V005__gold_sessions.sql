@@ -1,0 +1,4 @@
+-- Gold sessions, created by the sessions job (one row per session, by the UTC day it starts),
+-- and the implausible sessions it keeps apart.
+-- @register delta.gold.sessions ${lake}/gold/sessions
+-- @register delta.gold.sessions_quarantine ${lake}/gold/sessions_quarantine

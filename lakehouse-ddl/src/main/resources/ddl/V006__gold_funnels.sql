@@ -1,0 +1,2 @@
+-- Gold conversion funnels, created by the funnels job (per UTC day, funnel and step).
+-- @register delta.gold.funnels ${lake}/gold/funnels

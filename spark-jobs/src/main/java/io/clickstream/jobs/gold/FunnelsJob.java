@@ -1,0 +1,63 @@
+package io.clickstream.jobs.gold;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+
+import io.clickstream.jobs.JobsConfig;
+import io.clickstream.jobs.lake.LakePaths;
+import io.clickstream.jobs.lake.Tables;
+import io.delta.tables.DeltaTable;
+import java.time.LocalDate;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Gold {@code funnels} for a day: every funnel of the configuration, per step. Reads silver for the
+ * day before (to cut sessions the same way as the sessions job), the day and the day after (steps
+ * after midnight).
+ */
+public final class FunnelsJob implements DailyJob {
+    private final SparkSession spark;
+    private final JobsConfig config;
+    private final LakePaths paths;
+
+    public FunnelsJob(SparkSession spark, JobsConfig config) {
+        this.spark = spark;
+        this.config = config;
+        this.paths = new LakePaths(config.lakeRoot());
+        Tables.createIfNotExists(spark, paths.goldFunnels(), Funnels.TABLE,
+                "Gold: conversion funnels from the configuration, per UTC day and step.", "metric_date");
+    }
+
+    @Override
+    public String name() {
+        return "funnels";
+    }
+
+    @Override
+    public String run(LocalDate day) {
+        if (!DeltaTable.isDeltaTable(spark, paths.silverEvents())) {
+            throw new IllegalStateException("no silver table at " + paths.silverEvents() + ": start the streaming job first");
+        }
+        Dataset<Row> events = Sessions.assign(spark.read().format("delta").load(paths.silverEvents())
+                .where(col("event_date").between(lit(java.sql.Date.valueOf(day.minusDays(1))), lit(java.sql.Date.valueOf(day.plusDays(1))))),
+                config.gold().sessionInactivityGap()).persist();
+        try {
+            Dataset<Row> funnels = Funnels.compute(spark, events, config.gold().funnels(), day);
+            String onlyThisDay = "metric_date = DATE'" + day + "'";
+            funnels.write().format("delta").mode(SaveMode.Overwrite).option("replaceWhere", onlyThisDay).save(paths.goldFunnels());
+            List<Row> written = spark.read().format("delta").load(paths.goldFunnels()).where(onlyThisDay).orderBy("funnel", "step").collectAsList();
+            return config.gold().funnels().stream().map(funnel -> funnel.name() + " " + written.stream()
+                    .filter(row -> row.getAs("funnel").equals(funnel.name()))
+                    .map(row -> String.valueOf(row.<Long>getAs("students"))).collect(Collectors.joining(" > ")))
+                    .collect(Collectors.joining(", ")) + " students";
+        }
+        finally {
+            events.unpersist();
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package io.clickstream.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.ConfigFactory;
+import java.io.File;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class JobsConfigTest {
+    @Test
+    void theReferenceExampleIsTheDefaults() {
+        JobsConfig defaults = JobsConfig.from(ConfigFactory.defaultReference().resolve());
+        JobsConfig example = JobsConfig.load(new File("examples/jobs-reference.conf"));
+        assertEquals(defaults.gold(), example.gold());
+        assertEquals(defaults.kafka(), example.kafka());
+        assertEquals(defaults.streaming(), example.streaming());
+        JobsConfig.Funnel funnel = defaults.gold().funnels().get(0);
+        assertEquals("course-to-quiz", funnel.name());
+        assertNull(funnel.window(), "window = session");
+        assertEquals(List.of("course page", "chapter page", "video play", "quiz submit"),
+                funnel.steps().stream().map(JobsConfig.Step::name).toList());
+        assertEquals(Duration.ofHours(12), defaults.gold().maxSessionLength());
+    }
+
+    @Test
+    void funnelsWithAWindowAndBadFunnelsAreReadOrRefusedClearly() {
+        String base = "clickstream.gold.funnels = [{name = f, window = 90 minutes, steps = [{name = a, event = page_view}, "
+                + "{name = b, event = quiz_submit, page-pattern = \"quiz\"}]}]";
+        JobsConfig config = JobsConfig.from(ConfigFactory.parseString(base).withFallback(ConfigFactory.defaultReference()).resolve());
+        assertEquals(Duration.ofMinutes(90), config.gold().funnels().get(0).window());
+        assertEquals("quiz", config.gold().funnels().get(0).steps().get(1).pagePattern());
+
+        IllegalArgumentException oneStep = assertThrows(IllegalArgumentException.class, () -> JobsConfig.from(ConfigFactory.parseString(
+                "clickstream.gold.funnels = [{name = f, steps = [{name = a, event = page_view}]}]").withFallback(ConfigFactory.defaultReference()).resolve()));
+        assertTrue(oneStep.getMessage().contains("at least two steps"), oneStep.getMessage());
+        IllegalArgumentException badPattern = assertThrows(IllegalArgumentException.class, () -> JobsConfig.from(ConfigFactory.parseString(
+                "clickstream.gold.funnels = [{name = f, steps = [{name = a, event = page_view, page-pattern = \"(\"}, {name = b, event = click}]}]")
+                .withFallback(ConfigFactory.defaultReference()).resolve()));
+        assertTrue(badPattern.getMessage().contains("page-pattern"), badPattern.getMessage());
+        IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class, () -> JobsConfig.from(ConfigFactory.parseString(
+                "clickstream.gold.max-session-length = 30 hours").withFallback(ConfigFactory.defaultReference()).resolve()));
+        assertTrue(tooLong.getMessage().contains("at most 23 hours"), tooLong.getMessage());
+    }
+}
