@@ -38,7 +38,10 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The whole pipe through real components started as the demo starts them: a Kafka broker, ingest,
@@ -46,6 +49,7 @@ import org.junit.jupiter.api.Test;
  * golden day of spark-jobs' DailyMetricsTest (hand-computed), sent over HTTP with raw student
  * ids that must never be stored, plus duplicates and invalid events.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class PipelineIT {
     private static final ObjectMapper MAPPER = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
@@ -89,6 +93,7 @@ class PipelineIT {
     }
 
     @Test
+    @Order(1)
     void eventsFlowFromHttpToGoldExactlyOnceAndNoRawIdIsStored() throws Exception {
         // Without the write key nothing gets in.
         HttpResponse<String> anonymous = HTTP.send(HttpRequest.newBuilder(stack.trackEndpoint()).header("Content-Type", "application/json")
@@ -132,8 +137,10 @@ class PipelineIT {
         assertTrue(gzipFiles(bronzeDay).size() > 0, "no gzip JSON under " + bronzeDay);
 
         // Gold equals the hand-computed golden values (see spark-jobs golden README), also after a re-run.
-        assertEquals(List.of("sessions " + DAY + ": 5 sessions, 0 implausible (quarantined)",
-                "daily-metrics " + DAY + ": 3 active users, 5 sessions, 8 page views, 10 events"), stack.runGold(DAY, DAY));
+        List<String> gold = stack.runGold(DAY, DAY);
+        assertTrue(gold.contains("sessions " + DAY + ": 5 sessions, 0 implausible (quarantined)"), gold.toString());
+        assertTrue(gold.contains("daily-metrics " + DAY + ": 3 active users, 5 sessions, 8 page views, 10 events"), gold.toString());
+        assertTrue(gold.stream().anyMatch(line -> line.startsWith("data-quality " + DAY + ": 9 checks passed")), gold.toString());
         stack.runGold(DAY, DAY);
         List<String> ddl = stack.applyDdl();
         assertTrue(ddl.contains("registered delta.gold.daily_metrics"), ddl.toString());
@@ -163,6 +170,109 @@ class PipelineIT {
         for (String record : concat(dlq, consume(StackSettings.TOPIC, 13))) {
             RAW_IDS.values().forEach(raw -> assertFalse(record.contains(raw), "raw id on a topic: " + record));
         }
+    }
+
+    /**
+     * The daily Airflow DAG, checked without Airflow: its structure read with Python's ast (edges,
+     * schedule, retries, SLA, catchup), then every task's command rendered for the golden day and
+     * run, in dependency order, against this stack's lake and Trino, as a worker would run it.
+     */
+    @Test
+    @Order(2)
+    void theDailyAirflowDagRunsEveryTaskInOrderAgainstTheLake() throws Exception {
+        Path home = stack.settings().home();
+        Await.until("silver events", Duration.ofMinutes(2),
+                () -> stack.queryLong("SELECT count(DISTINCT event_id) FROM delta.silver.clickstream_processed WHERE event_date = DATE '" + DAY + "'"),
+                10L);
+        JsonNode dag = MAPPER.readTree(runCommand(home, List.of("python3", home.resolve("airflow/tools/dag_structure.py").toString(),
+                home.resolve("airflow/dags/clickstream_gold_daily.py").toString()), Map.of()));
+        assertEquals("@daily", dag.at("/dag/schedule").asText());
+        assertTrue(dag.at("/dag/catchup").asBoolean(), "catchup lets Airflow backfill missed days");
+        assertEquals(2, dag.at("/default_args/retries").asInt());
+        assertTrue(dag.at("/default_args/sla").isObject(), "an SLA is set");
+        Set<List<String>> edges = new java.util.HashSet<>();
+        dag.get("edges").forEach(edge -> edges.add(List.of(edge.get(0).asText(), edge.get(1).asText())));
+        Set<List<String>> intended = new java.util.HashSet<>();
+        for (String middle : List.of("daily_metrics", "hourly_metrics", "chapter_engagement", "funnels", "student_features")) {
+            intended.add(List.of("sessions", middle));
+            intended.add(List.of(middle, "anomalies"));
+        }
+        intended.addAll(List.of(List.of("anomalies", "data_quality"), List.of("data_quality", "late_rebuild"),
+                List.of("late_rebuild", "register_tables")));
+        assertEquals(intended, edges);
+
+        Map<String, String> environment = Map.of(
+                "CLICKSTREAM_SKIP_BUILD", "1",
+                "CLICKSTREAM_WORK_DIR", stack.workDir().toString(),
+                "CLICKSTREAM_LAKE_ROOT", stack.settings().lakeRoot().toString(),
+                "TRINO_PORT", String.valueOf(stack.settings().trinoPort()));
+        List<String> order = topologicalOrder(dag.get("tasks").fieldNames(), edges);
+        assertEquals(List.of("sessions", "daily_metrics", "hourly_metrics", "chapter_engagement", "funnels", "student_features", "anomalies",
+                "data_quality", "late_rebuild", "register_tables"), order);
+        Map<String, String> expectedOutput = Map.of(
+                "sessions", "sessions " + DAY + ": 5 sessions, 0 implausible",
+                "daily_metrics", "daily-metrics " + DAY + ": 3 active users, 5 sessions",
+                "hourly_metrics", "hourly-metrics " + DAY + ": 24 hours",
+                "chapter_engagement", "chapter-engagement " + DAY + ": 0 chapters",
+                "funnels", "funnels " + DAY + ": course-to-quiz 3 > 1 > 0 > 0 students",
+                "student_features", "student-features " + DAY + ": 3 students",
+                "anomalies", "anomalies " + DAY + ": 0 traffic anomalies, 0 bot-like students",
+                "data_quality", "data-quality " + DAY + ": 9 checks passed",
+                "late_rebuild", "sessions " + DAY.minusDays(2) + ": 0 sessions",
+                "register_tables", "delta.gold.data_quality");
+        for (String task : order) {
+            String command = renderTemplate(dag.at("/tasks/" + task + "/bash_command").asText(), DAY)
+                    .replace("${CLI}", home.resolve("bin/clickstream").toString());
+            String output = runCommand(home, List.of("bash", "-c", command), environment);
+            assertTrue(output.contains(expectedOutput.get(task)), task + ": " + output);
+        }
+
+        JsonNode hourlyDag = MAPPER.readTree(runCommand(home, List.of("python3", home.resolve("airflow/tools/dag_structure.py").toString(),
+                home.resolve("airflow/dags/clickstream_gold_hourly.py").toString()), Map.of()));
+        assertEquals("@hourly", hourlyDag.at("/dag/schedule").asText());
+        String hourly = runCommand(home, List.of("bash", "-c", renderTemplate(hourlyDag.at("/tasks/hourly_metrics/bash_command").asText(), DAY)
+                .replace("${CLI}", home.resolve("bin/clickstream").toString())), environment);
+        assertTrue(hourly.contains("hourly-metrics " + DAY + ": 24 hours"), hourly);
+        assertEquals(4L, stack.queryLong("SELECT count(*) FROM delta.gold.funnels WHERE metric_date = DATE '" + DAY + "'"));
+    }
+
+    /** Airflow's templates as our DAGs use them: {{ ds }} and {{ macros.ds_add(ds, N) }}; anything else fails. */
+    private static String renderTemplate(String template, LocalDate ds) {
+        java.util.regex.Matcher matcher = java.util.regex.Pattern.compile("\\{\\{\\s*(.*?)\\s*\\}\\}").matcher(template);
+        StringBuilder rendered = new StringBuilder();
+        while (matcher.find()) {
+            String expression = matcher.group(1);
+            java.util.regex.Matcher add = java.util.regex.Pattern.compile("macros\\.ds_add\\(ds,\\s*(-?\\d+)\\)").matcher(expression);
+            String value = expression.equals("ds") ? ds.toString() : add.matches() ? ds.plusDays(Long.parseLong(add.group(1))).toString() : null;
+            if (value == null) {
+                throw new IllegalArgumentException("template not understood by the test: {{ " + expression + " }}");
+            }
+            matcher.appendReplacement(rendered, value);
+        }
+        return matcher.appendTail(rendered).toString();
+    }
+
+    private static List<String> topologicalOrder(java.util.Iterator<String> tasks, Set<List<String>> edges) {
+        List<String> remaining = new ArrayList<>();
+        tasks.forEachRemaining(remaining::add);
+        List<String> order = new ArrayList<>();
+        while (!remaining.isEmpty()) {
+            String next = remaining.stream().filter(task -> edges.stream().noneMatch(edge -> edge.get(1).equals(task) && !order.contains(edge.get(0))))
+                    .findFirst().orElseThrow(() -> new IllegalStateException("the DAG has a cycle among " + remaining));
+            order.add(next);
+            remaining.remove(next);
+        }
+        return order;
+    }
+
+    private static String runCommand(Path directory, List<String> command, Map<String, String> environment) throws Exception {
+        ProcessBuilder builder = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true);
+        builder.environment().putAll(environment);
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(10, java.util.concurrent.TimeUnit.MINUTES), "timed out: " + command);
+        assertEquals(0, process.exitValue(), String.join(" ", command) + " failed:\n" + output);
+        return output;
     }
 
     private static LmsEvent event(String student, String name, String page, String time) {

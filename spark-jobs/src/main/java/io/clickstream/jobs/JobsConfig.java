@@ -47,8 +47,9 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
         }
     }
 
-    public record Gold(Duration sessionInactivityGap, Duration maxSessionLength, int topPages, List<Funnel> funnels) {
+    public record Gold(Duration sessionInactivityGap, Duration maxSessionLength, int topPages, List<Funnel> funnels, Anomalies anomalies) {
         public Gold {
+            requireNonNull(anomalies, "anomalies is null");
             funnels = List.copyOf(requireNonNull(funnels, "funnels is null"));
             requireNonNull(sessionInactivityGap, "sessionInactivityGap is null");
             requireNonNull(maxSessionLength, "maxSessionLength is null");
@@ -61,6 +62,18 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
             }
             if (topPages < 1) {
                 throw new IllegalArgumentException("clickstream.gold.top-pages must be at least 1, got " + topPages);
+            }
+        }
+    }
+
+    /** Thresholds of the anomalies job (see gold.Anomalies). */
+    public record Anomalies(int baselineDays, double zThreshold, double maxEventsPerMinute, double minGapVariation, int minEventsForRegularity) {
+        public Anomalies {
+            if (baselineDays < 3) {
+                throw new IllegalArgumentException("clickstream.gold.anomalies.baseline-days must be at least 3, got " + baselineDays);
+            }
+            if (zThreshold <= 0 || maxEventsPerMinute <= 0 || minGapVariation < 0 || minEventsForRegularity < 3) {
+                throw new IllegalArgumentException("clickstream.gold.anomalies: thresholds must be positive and min-events-for-regularity at least 3");
             }
         }
     }
@@ -128,7 +141,10 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
                             c.getLong("kafka.max-offsets-per-trigger")),
                     new Streaming(c.getDuration("streaming.trigger-interval")),
                     new Gold(c.getDuration("gold.session-inactivity-gap"), c.getDuration("gold.max-session-length"), c.getInt("gold.top-pages"),
-                            funnels(c.getConfig("gold"))));
+                            funnels(c.getConfig("gold")),
+                            new Anomalies(c.getInt("gold.anomalies.baseline-days"), c.getDouble("gold.anomalies.z-threshold"),
+                                    c.getDouble("gold.anomalies.max-events-per-minute"), c.getDouble("gold.anomalies.min-gap-variation"),
+                                    c.getInt("gold.anomalies.min-events-for-regularity"))));
         }
         catch (ConfigException e) {
             throw new IllegalArgumentException("bad jobs configuration: " + e.getMessage(), e);

@@ -10,7 +10,6 @@ import io.delta.tables.DeltaTable;
 import java.time.LocalDate;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -40,32 +39,22 @@ public final class DailyMetricsJob implements DailyJob {
     /** Computes one day and replaces that day's rows; running it twice leaves the same tables. */
     @Override
     public String run(LocalDate day) {
-        if (!DeltaTable.isDeltaTable(spark, paths.silverEvents())) {
-            throw new IllegalStateException("no silver table at " + paths.silverEvents() + ": start the streaming job first");
-        }
+        Dataset<Row> recentEvents = GoldIo.silver(spark, paths, day.minusDays(29), day).persist();
         if (!DeltaTable.isDeltaTable(spark, paths.goldSessions())) {
             throw new IllegalStateException("no gold sessions table at " + paths.goldSessions() + ": run the sessions job first"
                     + " (bin/clickstream job gold --date " + day + " runs both in order)");
         }
-        Dataset<Row> recentEvents = spark.read().format("delta").load(paths.silverEvents())
-                .where(col("event_date").between(lit(java.sql.Date.valueOf(day.minusDays(29))), lit(java.sql.Date.valueOf(day))))
-                .persist();
         try {
-            String onlyThisDay = "metric_date = DATE'" + day + "'";
-            Dataset<Row> daySessions = spark.read().format("delta").load(paths.goldSessions())
-                    .where(col("session_date").equalTo(lit(java.sql.Date.valueOf(day))));
+            Dataset<Row> daySessions = GoldIo.day(spark, paths.goldSessions(), "session_date", day);
             Dataset<Row> dayEvents = recentEvents.where(col("event_date").equalTo(lit(java.sql.Date.valueOf(day))));
-            // mergeSchema: a lake made by an earlier version gains the new columns instead of refusing the write.
-            DailyMetrics.metrics(recentEvents, daySessions, day).write().format("delta").mode(SaveMode.Overwrite)
-                    .option("replaceWhere", onlyThisDay).option("mergeSchema", "true").save(paths.goldDailyMetrics());
-            DailyMetrics.topPages(dayEvents, day, config.gold().topPages()).write().format("delta").mode(SaveMode.Overwrite)
-                    .option("replaceWhere", onlyThisDay).option("mergeSchema", "true").save(paths.goldDailyTopPages());
-            Row row = spark.read().format("delta").load(paths.goldDailyMetrics()).where(onlyThisDay).first();
-            return String.format("%d active users, %d sessions, %d page views, %d events", row.<Long>getAs("active_users"),
-                    row.<Long>getAs("sessions"), row.<Long>getAs("page_views"), row.<Long>getAs("events"));
+            GoldIo.replaceDay(DailyMetrics.metrics(recentEvents, daySessions, day), paths.goldDailyMetrics(), "metric_date", day);
+            GoldIo.replaceDay(DailyMetrics.topPages(dayEvents, day, config.gold().topPages()), paths.goldDailyTopPages(), "metric_date", day);
         }
         finally {
             recentEvents.unpersist();
         }
+        Row row = GoldIo.day(spark, paths.goldDailyMetrics(), "metric_date", day).first();
+        return String.format("%d active users, %d sessions, %d page views, %d events", row.<Long>getAs("active_users"),
+                row.<Long>getAs("sessions"), row.<Long>getAs("page_views"), row.<Long>getAs("events"));
     }
 }

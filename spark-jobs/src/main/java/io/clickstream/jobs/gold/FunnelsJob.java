@@ -1,18 +1,13 @@
 package io.clickstream.jobs.gold;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
-
 import io.clickstream.jobs.JobsConfig;
 import io.clickstream.jobs.lake.LakePaths;
 import io.clickstream.jobs.lake.Tables;
-import io.delta.tables.DeltaTable;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -40,24 +35,18 @@ public final class FunnelsJob implements DailyJob {
 
     @Override
     public String run(LocalDate day) {
-        if (!DeltaTable.isDeltaTable(spark, paths.silverEvents())) {
-            throw new IllegalStateException("no silver table at " + paths.silverEvents() + ": start the streaming job first");
-        }
-        Dataset<Row> events = Sessions.assign(spark.read().format("delta").load(paths.silverEvents())
-                .where(col("event_date").between(lit(java.sql.Date.valueOf(day.minusDays(1))), lit(java.sql.Date.valueOf(day.plusDays(1))))),
+        Dataset<Row> events = Sessions.assign(GoldIo.silver(spark, paths, day.minusDays(1), day.plusDays(1)),
                 config.gold().sessionInactivityGap()).persist();
         try {
-            Dataset<Row> funnels = Funnels.compute(spark, events, config.gold().funnels(), day);
-            String onlyThisDay = "metric_date = DATE'" + day + "'";
-            funnels.write().format("delta").mode(SaveMode.Overwrite).option("replaceWhere", onlyThisDay).save(paths.goldFunnels());
-            List<Row> written = spark.read().format("delta").load(paths.goldFunnels()).where(onlyThisDay).orderBy("funnel", "step").collectAsList();
-            return config.gold().funnels().stream().map(funnel -> funnel.name() + " " + written.stream()
-                    .filter(row -> row.getAs("funnel").equals(funnel.name()))
-                    .map(row -> String.valueOf(row.<Long>getAs("students"))).collect(Collectors.joining(" > ")))
-                    .collect(Collectors.joining(", ")) + " students";
+            GoldIo.replaceDay(Funnels.compute(spark, events, config.gold().funnels(), day), paths.goldFunnels(), "metric_date", day);
         }
         finally {
             events.unpersist();
         }
+        List<Row> written = GoldIo.day(spark, paths.goldFunnels(), "metric_date", day).orderBy("funnel", "step").collectAsList();
+        return config.gold().funnels().stream().map(funnel -> funnel.name() + " " + written.stream()
+                .filter(row -> row.getAs("funnel").equals(funnel.name()))
+                .map(row -> String.valueOf(row.<Long>getAs("students"))).collect(Collectors.joining(" > ")))
+                .collect(Collectors.joining(", ")) + " students";
     }
 }

@@ -26,7 +26,12 @@ public final class GoldCli {
     static {
         JOBS.put("sessions", SessionsJob::new);
         JOBS.put("daily-metrics", DailyMetricsJob::new);
+        JOBS.put("hourly-metrics", HourlyMetricsJob::new);
+        JOBS.put("chapter-engagement", ChapterEngagementJob::new);
         JOBS.put("funnels", FunnelsJob::new);
+        JOBS.put("student-features", StudentFeaturesJob::new);
+        JOBS.put("anomalies", AnomaliesJob::new);
+        JOBS.put("data-quality", DataQualityJob::new);
     }
 
     private GoldCli() {}
@@ -75,11 +80,23 @@ public final class GoldCli {
         JobsConfig config = JobsConfig.load(configFile);
         SparkSession spark = Sparks.session("clickstream-" + args[0], config.spark());
         List<DailyJob> jobs = names.stream().map(name -> JOBS.get(name).apply(spark, config)).toList();
-        for (LocalDate day = from; !day.isAfter(to); day = day.plusDays(1)) {
-            for (DailyJob job : jobs) {
-                System.out.println(job.name() + " " + day + ": " + job.run(day));
+        int exit = 0;
+        try {
+            for (LocalDate day = from; !day.isAfter(to); day = day.plusDays(1)) {
+                for (DailyJob job : jobs) {
+                    System.out.println(job.name() + " " + day + ": " + job.run(day));
+                }
             }
         }
-        spark.stop();
+        catch (RuntimeException e) {
+            // A failed job stops the run: later jobs and days depend on it. The exit status tells the scheduler.
+            System.err.println("gold: FAILED: " + e.getMessage());
+            e.printStackTrace();
+            exit = 1;
+        }
+        finally {
+            spark.stop();
+        }
+        System.exit(exit);
     }
 }

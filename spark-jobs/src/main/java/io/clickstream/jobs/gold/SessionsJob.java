@@ -1,16 +1,11 @@
 package io.clickstream.jobs.gold;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
-
 import io.clickstream.jobs.JobsConfig;
 import io.clickstream.jobs.lake.LakePaths;
 import io.clickstream.jobs.lake.Tables;
-import io.delta.tables.DeltaTable;
 import java.time.LocalDate;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -40,25 +35,17 @@ public final class SessionsJob implements DailyJob {
 
     @Override
     public String run(LocalDate day) {
-        if (!DeltaTable.isDeltaTable(spark, paths.silverEvents())) {
-            throw new IllegalStateException("no silver table at " + paths.silverEvents() + ": start the streaming job first");
-        }
-        Dataset<Row> events = spark.read().format("delta").load(paths.silverEvents())
-                .where(col("event_date").between(lit(java.sql.Date.valueOf(day.minusDays(1))), lit(java.sql.Date.valueOf(day.plusDays(1)))));
-        Dataset<Row> sessions = Sessions.of(events, config.gold().sessionInactivityGap()).persist();
+        Dataset<Row> sessions = Sessions.of(GoldIo.silver(spark, paths, day.minusDays(1), day.plusDays(1)), config.gold().sessionInactivityGap())
+                .persist();
         try {
-            String onlyThisDay = "session_date = DATE'" + day + "'";
-            Sessions.plausible(sessions, day, config.gold().maxSessionLength())
-                    .write().format("delta").mode(SaveMode.Overwrite).option("replaceWhere", onlyThisDay).save(paths.goldSessions());
-            Sessions.implausible(sessions, day, config.gold().maxSessionLength())
-                    .write().format("delta").mode(SaveMode.Overwrite).option("replaceWhere", onlyThisDay).save(paths.goldSessionsQuarantine());
+            GoldIo.replaceDay(Sessions.plausible(sessions, day, config.gold().maxSessionLength()), paths.goldSessions(), "session_date", day);
+            GoldIo.replaceDay(Sessions.implausible(sessions, day, config.gold().maxSessionLength()), paths.goldSessionsQuarantine(),
+                    "session_date", day);
         }
         finally {
             sessions.unpersist();
         }
-        String onlyThisDay = "session_date = DATE'" + day + "'";
-        long written = spark.read().format("delta").load(paths.goldSessions()).where(onlyThisDay).count();
-        long quarantined = spark.read().format("delta").load(paths.goldSessionsQuarantine()).where(onlyThisDay).count();
-        return written + " sessions, " + quarantined + " implausible (quarantined)";
+        return GoldIo.day(spark, paths.goldSessions(), "session_date", day).count() + " sessions, "
+                + GoldIo.day(spark, paths.goldSessionsQuarantine(), "session_date", day).count() + " implausible (quarantined)";
     }
 }

@@ -33,6 +33,26 @@ public record LakePaths(String root) {
         return root + "/gold/sessions_quarantine";
     }
 
+    public String goldHourlyMetrics() {
+        return root + "/gold/hourly_metrics";
+    }
+
+    public String goldChapterEngagement() {
+        return root + "/gold/chapter_engagement";
+    }
+
+    public String goldStudentFeatures() {
+        return root + "/gold/student_features";
+    }
+
+    public String goldAnomalies() {
+        return root + "/gold/anomalies";
+    }
+
+    public String goldDataQuality() {
+        return root + "/gold/data_quality";
+    }
+
     public String goldFunnels() {
         return root + "/gold/funnels";
     }

@@ -1,0 +1,4 @@
+-- Gold hourly activity, chapter engagement and the ML feature table, created by their jobs.
+-- @register delta.gold.hourly_metrics ${lake}/gold/hourly_metrics
+-- @register delta.gold.chapter_engagement ${lake}/gold/chapter_engagement
+-- @register delta.gold.student_features ${lake}/gold/student_features

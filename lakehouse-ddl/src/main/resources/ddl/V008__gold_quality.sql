@@ -1,0 +1,3 @@
+-- Gold anomalies (traffic and bot-like students) and data quality checks, created by their jobs.
+-- @register delta.gold.anomalies ${lake}/gold/anomalies
+-- @register delta.gold.data_quality ${lake}/gold/data_quality

@@ -1,0 +1,37 @@
+package io.clickstream.jobs.gold;
+
+import io.clickstream.jobs.JobsConfig;
+import io.clickstream.jobs.lake.LakePaths;
+import io.clickstream.jobs.lake.Tables;
+import java.time.LocalDate;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Gold {@code student_features} for a day: reads silver for the day and the 27 before it, never
+ * later, so each day's rows are point-in-time correct however late the job runs.
+ */
+public final class StudentFeaturesJob implements DailyJob {
+    private final SparkSession spark;
+    private final JobsConfig config;
+    private final LakePaths paths;
+
+    public StudentFeaturesJob(SparkSession spark, JobsConfig config) {
+        this.spark = spark;
+        this.config = config;
+        this.paths = new LakePaths(config.lakeRoot());
+        Tables.createIfNotExists(spark, paths.goldStudentFeatures(), StudentFeatures.TABLE,
+                "Gold: ML features, one row per student and UTC day, point-in-time correct (see docs/data-contracts.md).", "feature_date");
+    }
+
+    @Override
+    public String name() {
+        return "student-features";
+    }
+
+    @Override
+    public String run(LocalDate day) {
+        GoldIo.replaceDay(StudentFeatures.compute(GoldIo.silver(spark, paths, day.minusDays(StudentFeatures.LOOK_BACK_DAYS), day), day,
+                config.gold().sessionInactivityGap()), paths.goldStudentFeatures(), "feature_date", day);
+        return GoldIo.day(spark, paths.goldStudentFeatures(), "feature_date", day).count() + " students";
+    }
+}
