@@ -3,14 +3,19 @@ package io.clickstream.jobs.gold;
 import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.current_timestamp;
+import static org.apache.spark.sql.functions.date_trunc;
 import static org.apache.spark.sql.functions.desc;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.lower;
+import static org.apache.spark.sql.functions.regexp_replace;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.trim;
 import static org.apache.spark.sql.functions.when;
 
 import java.time.LocalDate;
@@ -46,7 +51,20 @@ public final class DailyMetrics {
             .add("video_completions", DataTypes.LongType, false, "Events named video_complete.")
             .add("quiz_submissions", DataTypes.LongType, false, "Events named quiz_submit.")
             .add("searches", DataTypes.LongType, false, "Events named search.")
+            .add("click_frequency", DataTypes.DoubleType, true,
+                    "Clicks per active minute per active student: clicks / the students' distinct active minutes; null without activity.")
+            .add("scroll_events_0_25", DataTypes.LongType, false, "scroll events with scroll_depth from 0 to under 25 percent.")
+            .add("scroll_events_25_50", DataTypes.LongType, false, "scroll events with scroll_depth from 25 to under 50 percent.")
+            .add("scroll_events_50_75", DataTypes.LongType, false, "scroll events with scroll_depth from 50 to under 75 percent.")
+            .add("scroll_events_75_100", DataTypes.LongType, false, "scroll events with scroll_depth from 75 to 100 percent.")
             .add("computed_at", DataTypes.TimestampType, false, "When this row was computed.");
+
+    public static final StructType SEARCH_TERMS_TABLE = new StructType()
+            .add("metric_date", DataTypes.DateType, false, "UTC day; partition column.")
+            .add("rank", DataTypes.IntegerType, false, "1 = most searched; ties broken by the term.")
+            .add("term", DataTypes.StringType, false, "metadata.query of search events, lower-cased, trimmed, inner spaces collapsed.")
+            .add("searches", DataTypes.LongType, false, "search events with the term.")
+            .add("students", DataTypes.LongType, false, "Distinct students who searched for it.");
 
     public static final StructType TOP_PAGES_TABLE = new StructType()
             .add("metric_date", DataTypes.DateType, false, "UTC day; partition column.")
@@ -74,7 +92,13 @@ public final class DailyMetrics {
                 countIf(onDay, "video_play").as("video_plays"),
                 countIf(onDay, "video_complete").as("video_completions"),
                 countIf(onDay, "quiz_submit").as("quiz_submissions"),
-                countIf(onDay, "search").as("searches"));
+                countIf(onDay, "search").as("searches"),
+                countDistinct(when(onDay, concat_ws("|", col("student_id"), date_trunc("minute", col("event_timestamp")).cast("string"))))
+                        .as("active_minutes"),
+                scrollBucket(onDay, 0, 25).as("scroll_events_0_25"),
+                scrollBucket(onDay, 25, 50).as("scroll_events_25_50"),
+                scrollBucket(onDay, 50, 75).as("scroll_events_50_75"),
+                scrollBucket(onDay, 75, 101).as("scroll_events_75_100"));
         Dataset<Row> sessionTotals = daySessions.agg(
                 count(lit(1)).as("sessions"),
                 avg("duration_seconds").as("avg_session_seconds"),
@@ -97,7 +121,31 @@ public final class DailyMetrics {
                 col("video_completions"),
                 col("quiz_submissions"),
                 col("searches"),
+                when(col("active_minutes").gt(0), col("clicks").cast("double").divide(col("active_minutes"))).as("click_frequency"),
+                col("scroll_events_0_25"),
+                col("scroll_events_25_50"),
+                col("scroll_events_50_75"),
+                col("scroll_events_75_100"),
                 current_timestamp().as("computed_at"));
+    }
+
+    /** The day's scroll events with {@code from <= scroll_depth < to}. */
+    private static Column scrollBucket(Column onDay, int from, int to) {
+        Column inBucket = onDay.and(col("event_name").equalTo("scroll")).and(col("scroll_depth").geq(from)).and(col("scroll_depth").lt(to));
+        return coalesce(sum(when(inBucket, 1L).otherwise(0L)), lit(0L));
+    }
+
+    /** The day's most searched terms, at most {@code limit}. */
+    public static Dataset<Row> searchTerms(Dataset<Row> events, LocalDate day, int limit) {
+        Dataset<Row> perTerm = events.where(col("event_name").equalTo("search").and(col("query").isNotNull()))
+                .withColumn("term", regexp_replace(trim(lower(col("query"))), "\\s+", " "))
+                .where(col("term").notEqual(""))
+                .groupBy("term")
+                .agg(count(lit(1)).as("searches"), countDistinct("student_id").as("students"));
+        return perTerm
+                .withColumn("rank", row_number().over(Window.orderBy(desc("searches"), col("term"))))
+                .where(col("rank").leq(limit))
+                .select(lit(java.sql.Date.valueOf(day)).as("metric_date"), col("rank"), col("term"), col("searches"), col("students"));
     }
 
     /** Events of the day, all or one name; 0 (not null) over no rows. */

@@ -29,6 +29,8 @@ public final class DailyMetricsJob implements DailyJob {
                 "Gold: one row of engagement metrics per UTC day.", "metric_date");
         Tables.createIfNotExists(spark, paths.goldDailyTopPages(), DailyMetrics.TOP_PAGES_TABLE,
                 "Gold: the most viewed pages per UTC day.", "metric_date");
+        Tables.createIfNotExists(spark, paths.goldDailySearchTerms(), DailyMetrics.SEARCH_TERMS_TABLE,
+                "Gold: the most searched terms per UTC day.", "metric_date");
     }
 
     @Override
@@ -49,6 +51,7 @@ public final class DailyMetricsJob implements DailyJob {
             Dataset<Row> dayEvents = recentEvents.where(col("event_date").equalTo(lit(java.sql.Date.valueOf(day))));
             GoldIo.replaceDay(DailyMetrics.metrics(recentEvents, daySessions, day), paths.goldDailyMetrics(), "metric_date", day);
             GoldIo.replaceDay(DailyMetrics.topPages(dayEvents, day, config.gold().topPages()), paths.goldDailyTopPages(), "metric_date", day);
+            GoldIo.replaceDay(DailyMetrics.searchTerms(dayEvents, day, config.gold().topPages()), paths.goldDailySearchTerms(), "metric_date", day);
         }
         finally {
             recentEvents.unpersist();

@@ -33,6 +33,10 @@ public record LakePaths(String root) {
         return root + "/gold/sessions_quarantine";
     }
 
+    public String goldDailySearchTerms() {
+        return root + "/gold/daily_search_terms";
+    }
+
     public String goldHourlyMetrics() {
         return root + "/gold/hourly_metrics";
     }

@@ -43,7 +43,8 @@ class DailyMetricsTest {
         LakePaths paths = new LakePaths(config.lakeRoot());
         List<String> columns = List.of("metric_date", "active_users", "active_users_7d", "active_users_28d", "active_users_30d", "sessions",
                 "avg_session_seconds", "median_session_seconds", "bounce_rate", "page_views", "events", "clicks", "video_plays",
-                "video_completions", "quiz_submissions", "searches");
+                "video_completions", "quiz_submissions", "searches", "click_frequency", "scroll_events_0_25", "scroll_events_25_50",
+                "scroll_events_50_75", "scroll_events_75_100");
         List<String> actualMetrics = new ArrayList<>();
         for (Row row : spark.read().format("delta").load(paths.goldDailyMetrics()).orderBy("metric_date").collectAsList()) {
             actualMetrics.add(String.join(" ", columns.stream().map(column -> String.valueOf(row.<Object>getAs(column))).toList()));

@@ -27,6 +27,7 @@ class DataContractsDocTest {
         TABLES.put("gold.sessions_quarantine (partitioned by session_date)", Sessions.QUARANTINE_TABLE);
         TABLES.put("gold.daily_metrics (partitioned by metric_date)", DailyMetrics.METRICS_TABLE);
         TABLES.put("gold.daily_top_pages (partitioned by metric_date)", DailyMetrics.TOP_PAGES_TABLE);
+        TABLES.put("gold.daily_search_terms (partitioned by metric_date)", DailyMetrics.SEARCH_TERMS_TABLE);
         TABLES.put("gold.hourly_metrics (partitioned by metric_date)", HourlyMetrics.TABLE);
         TABLES.put("gold.chapter_engagement (partitioned by metric_date)", ChapterEngagement.TABLE);
         TABLES.put("gold.funnels (partitioned by metric_date)", Funnels.TABLE);

@@ -69,6 +69,23 @@ class EngagementTest {
         assertEquals(expected("expected-features.csv"), lines(paths.goldStudentFeatures(), "feature_date", "student_id"));
     }
 
+    /**
+     * Daily figures this input exercises beyond the daily-metrics golden set: click frequency
+     * (J's 2 clicks over J's 8 and K's 4 active minutes = 2/12), scroll buckets (20, 40 and 80:
+     * one each in 0-25, 25-50 and 75-100) and search terms (K's "fractions").
+     */
+    @Test
+    void dailyClickFrequencyScrollBucketsAndSearchTerms() {
+        new SessionsJob(spark, config).run(DAY);
+        new DailyMetricsJob(spark, config).run(DAY);
+        Row metrics = GoldIo.day(spark, paths.goldDailyMetrics(), "metric_date", DAY).first();
+        assertEquals(2.0 / 12, metrics.<Double>getAs("click_frequency"), 1e-12);
+        assertEquals(List.of(1L, 1L, 0L, 1L), List.of(metrics.<Long>getAs("scroll_events_0_25"), metrics.<Long>getAs("scroll_events_25_50"),
+                metrics.<Long>getAs("scroll_events_50_75"), metrics.<Long>getAs("scroll_events_75_100")));
+        assertEquals(List.of("2026-11-20,1,fractions,1,1"), GoldIo.day(spark, paths.goldDailySearchTerms(), "metric_date", DAY)
+                .collectAsList().stream().map(row -> line(row, List.of("metric_date", "rank", "term", "searches", "students"))).toList());
+    }
+
     private List<String> lines(String table, String... order) throws Exception {
         List<String> columns = Arrays.asList(header(table));
         return spark.read().format("delta").load(table).orderBy(order[0], Arrays.copyOfRange(order, 1, order.length)).collectAsList().stream()

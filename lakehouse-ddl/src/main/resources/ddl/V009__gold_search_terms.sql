@@ -1,0 +1,2 @@
+-- Gold top search terms per day, created by the daily-metrics job.
+-- @register delta.gold.daily_search_terms ${lake}/gold/daily_search_terms
