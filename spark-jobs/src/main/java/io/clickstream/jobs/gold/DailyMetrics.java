@@ -3,7 +3,6 @@ package io.clickstream.jobs.gold;
 import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.current_timestamp;
@@ -12,6 +11,7 @@ import static org.apache.spark.sql.functions.desc;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.lower;
+import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.regexp_replace;
 import static org.apache.spark.sql.functions.row_number;
 import static org.apache.spark.sql.functions.sum;
@@ -81,11 +81,16 @@ public final class DailyMetrics {
      */
     public static Dataset<Row> metrics(Dataset<Row> recentEvents, Dataset<Row> daySessions, LocalDate day) {
         Column onDay = col("event_date").equalTo(lit(java.sql.Date.valueOf(day)));
+        // Rolling active users from each student's last active day (one row per student) instead of
+        // several distinct counts over 30 days of events, which would make Spark expand every event.
+        Dataset<Row> activeUsers = recentEvents.groupBy("student_id").agg(max("event_date").as("last_active")).agg(
+                activeSince(day, 0).as("active_users"),
+                activeSince(day, 6).as("active_users_7d"),
+                activeSince(day, 27).as("active_users_28d"),
+                activeSince(day, 29).as("active_users_30d"));
+        Dataset<Row> activeMinutes = recentEvents.where(onDay).select(col("student_id"), date_trunc("minute", col("event_timestamp")).as("minute"))
+                .distinct().agg(count(lit(1)).as("active_minutes"));
         Dataset<Row> eventTotals = recentEvents.agg(
-                countDistinct(when(onDay, col("student_id"))).as("active_users"),
-                countDistinct(when(col("event_date").geq(lit(java.sql.Date.valueOf(day.minusDays(6)))), col("student_id"))).as("active_users_7d"),
-                countDistinct(when(col("event_date").geq(lit(java.sql.Date.valueOf(day.minusDays(27)))), col("student_id"))).as("active_users_28d"),
-                countDistinct(when(col("event_date").geq(lit(java.sql.Date.valueOf(day.minusDays(29)))), col("student_id"))).as("active_users_30d"),
                 countIf(onDay, null).as("events"),
                 countIf(onDay, "page_view").as("page_views"),
                 countIf(onDay, "click").as("clicks"),
@@ -93,12 +98,11 @@ public final class DailyMetrics {
                 countIf(onDay, "video_complete").as("video_completions"),
                 countIf(onDay, "quiz_submit").as("quiz_submissions"),
                 countIf(onDay, "search").as("searches"),
-                countDistinct(when(onDay, concat_ws("|", col("student_id"), date_trunc("minute", col("event_timestamp")).cast("string"))))
-                        .as("active_minutes"),
                 scrollBucket(onDay, 0, 25).as("scroll_events_0_25"),
                 scrollBucket(onDay, 25, 50).as("scroll_events_25_50"),
                 scrollBucket(onDay, 50, 75).as("scroll_events_50_75"),
-                scrollBucket(onDay, 75, 101).as("scroll_events_75_100"));
+                scrollBucket(onDay, 75, 101).as("scroll_events_75_100"))
+                .crossJoin(activeUsers).crossJoin(activeMinutes);
         Dataset<Row> sessionTotals = daySessions.agg(
                 count(lit(1)).as("sessions"),
                 avg("duration_seconds").as("avg_session_seconds"),
@@ -127,6 +131,11 @@ public final class DailyMetrics {
                 col("scroll_events_50_75"),
                 col("scroll_events_75_100"),
                 current_timestamp().as("computed_at"));
+    }
+
+    /** Students whose last active day is at most {@code daysBefore} days before {@code day}. */
+    private static Column activeSince(LocalDate day, int daysBefore) {
+        return coalesce(sum(when(col("last_active").geq(lit(java.sql.Date.valueOf(day.minusDays(daysBefore)))), 1L).otherwise(0L)), lit(0L));
     }
 
     /** The day's scroll events with {@code from <= scroll_depth < to}. */

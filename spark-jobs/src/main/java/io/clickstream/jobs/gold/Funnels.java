@@ -82,8 +82,10 @@ public final class Funnels {
                 .select(col("student_id"), col("session_key"), col("event_id").as("anchor_id"), col("event_timestamp").as("anchor_time"),
                         order.as("last"));
         List<Long> reached = new ArrayList<>();
-        reached.add(first.agg(countDistinct("student_id")).first().getLong(0));
-        Dataset<Row> current = first;
+        // Each step's survivors are kept, so the next join and count do not recompute the chain before it.
+        Dataset<Row> current = first.persist();
+        List<Dataset<Row>> kept = new ArrayList<>(List.of(current));
+        reached.add(current.agg(countDistinct("student_id")).first().getLong(0));
         for (JobsConfig.Step step : funnel.steps().subList(1, funnel.steps().size())) {
             Dataset<Row> candidates = events.where(matches(step))
                     .select(col("student_id").as("c_student"), col("session_key").as("c_session"), col("event_timestamp").as("c_time"),
@@ -92,9 +94,12 @@ public final class Funnels {
                     : unix_micros(col("c_time")).leq(unix_micros(col("anchor_time")).plus(funnel.window().toNanos() / 1_000));
             current = current.join(candidates, col("c_student").equalTo(col("student_id")).and(col("c_order").gt(col("last"))).and(scope))
                     .groupBy("student_id", "session_key", "anchor_id", "anchor_time")
-                    .agg(min("c_order").as("last"));
+                    .agg(min("c_order").as("last"))
+                    .persist();
+            kept.add(current);
             reached.add(current.agg(countDistinct("student_id")).first().getLong(0));
         }
+        kept.forEach(Dataset::unpersist);
         return reached;
     }
 

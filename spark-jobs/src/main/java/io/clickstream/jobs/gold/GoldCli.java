@@ -36,6 +36,11 @@ public final class GoldCli {
 
     private GoldCli() {}
 
+    /** Every gold job, in dependency order, ready to run. */
+    public static List<DailyJob> jobs(SparkSession spark, JobsConfig config) {
+        return JOBS.values().stream().map(job -> job.apply(spark, config)).toList();
+    }
+
     public static void main(String[] args) {
         String usage = "usage: " + String.join(" | ", JOBS.keySet()) + " | gold  --date YYYY-MM-DD [--to YYYY-MM-DD] [--config FILE]";
         List<String> names = new ArrayList<>();

@@ -4,7 +4,7 @@ import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.countDistinct;
+import static org.apache.spark.sql.functions.collect_set;
 import static org.apache.spark.sql.functions.current_timestamp;
 import static org.apache.spark.sql.functions.format_string;
 import static org.apache.spark.sql.functions.lag;
@@ -14,6 +14,7 @@ import static org.apache.spark.sql.functions.max_by;
 import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.min_by;
 import static org.apache.spark.sql.functions.sha2;
+import static org.apache.spark.sql.functions.size;
 import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.to_date;
@@ -112,7 +113,8 @@ public final class Sessions {
                 max("event_timestamp").as("session_end"),
                 count(lit(1)).as("events"),
                 sum(when(col("event_name").equalTo("page_view"), 1L).otherwise(0L)).as("page_views"),
-                countDistinct("page_url").as("pages"),
+                // size(collect_set) rather than a second countDistinct: several distinct aggregates make Spark expand every row.
+                size(collect_set("page_url")).cast("long").as("pages"),
                 min_by(col("page_url"), order).as("first_page"),
                 max_by(col("page_url"), order).as("last_page"),
                 min_by(col("device_type"), when(col("device_type").isNotNull(), order)).as("device_type"),
@@ -120,7 +122,7 @@ public final class Sessions {
                 country.as("country"),
                 sum(when(interaction, 1L).otherwise(0L)).as("interactions"),
                 coalesce(sum(when(col("event_name").equalTo("heartbeat"), coalesce(col("duration"), lit(0.0)))), lit(0.0)).as("engaged_seconds"),
-                countDistinct("session_id").as("client_sessions"));
+                size(collect_set("session_id")).cast("long").as("client_sessions"));
         return sessions.select(
                 col("session_key"),
                 col("student_id"),
