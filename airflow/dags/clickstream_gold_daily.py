@@ -4,7 +4,9 @@ Runs every gold job for the DAG run's day (``ds``, a UTC date) in dependency ord
 project's one CLI, then registers any new table in Trino:
 
     sessions -> daily_metrics, hourly_metrics, chapter_engagement, funnels, student_features
-             -> anomalies -> data_quality -> late_rebuild -> register_tables
+             -> anomalies -> data_quality -> late_rebuild -> maintenance -> register_tables
+
+maintenance compacts the day's small files (OPTIMIZE) and vacuums files older than the retention.
 
 data_quality fails the run (and alerts through Airflow) when a hard check fails.
 
@@ -80,6 +82,10 @@ with DAG(
         task_id="late_rebuild",
         bash_command=CLI + " job gold --date {{ macros.ds_add(ds, -2) }} --to {{ macros.ds_add(ds, -2) }}",
     )
+    maintenance = BashOperator(
+        task_id="maintenance",
+        bash_command=CLI + " job maintenance --date {{ ds }}",
+    )
     register_tables = BashOperator(
         task_id="register_tables",
         bash_command=CLI + " ddl apply",
@@ -87,4 +93,4 @@ with DAG(
 
     sessions >> [daily_metrics, hourly_metrics, chapter_engagement, funnels, student_features]
     [daily_metrics, hourly_metrics, chapter_engagement, funnels, student_features] >> anomalies
-    anomalies >> data_quality >> late_rebuild >> register_tables
+    anomalies >> data_quality >> late_rebuild >> maintenance >> register_tables

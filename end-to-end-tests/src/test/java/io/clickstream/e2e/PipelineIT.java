@@ -198,7 +198,7 @@ class PipelineIT {
             intended.add(List.of(middle, "anomalies"));
         }
         intended.addAll(List.of(List.of("anomalies", "data_quality"), List.of("data_quality", "late_rebuild"),
-                List.of("late_rebuild", "register_tables")));
+                List.of("late_rebuild", "maintenance"), List.of("maintenance", "register_tables")));
         assertEquals(intended, edges);
 
         Map<String, String> environment = Map.of(
@@ -208,18 +208,19 @@ class PipelineIT {
                 "TRINO_PORT", String.valueOf(stack.settings().trinoPort()));
         List<String> order = topologicalOrder(dag.get("tasks").fieldNames(), edges);
         assertEquals(List.of("sessions", "daily_metrics", "hourly_metrics", "chapter_engagement", "funnels", "student_features", "anomalies",
-                "data_quality", "late_rebuild", "register_tables"), order);
-        Map<String, String> expectedOutput = Map.of(
-                "sessions", "sessions " + DAY + ": 5 sessions, 0 implausible",
-                "daily_metrics", "daily-metrics " + DAY + ": 3 active users, 5 sessions",
-                "hourly_metrics", "hourly-metrics " + DAY + ": 24 hours",
-                "chapter_engagement", "chapter-engagement " + DAY + ": 0 chapters",
-                "funnels", "funnels " + DAY + ": course-to-quiz 3 > 1 > 0 > 0 students",
-                "student_features", "student-features " + DAY + ": 3 students",
-                "anomalies", "anomalies " + DAY + ": 0 traffic anomalies, 0 bot-like students",
-                "data_quality", "data-quality " + DAY + ": 9 checks passed",
-                "late_rebuild", "sessions " + DAY.minusDays(2) + ": 0 sessions",
-                "register_tables", "delta.gold.data_quality");
+                "data_quality", "late_rebuild", "maintenance", "register_tables"), order);
+        Map<String, String> expectedOutput = Map.ofEntries(
+                Map.entry("sessions", "sessions " + DAY + ": 5 sessions, 0 implausible"),
+                Map.entry("daily_metrics", "daily-metrics " + DAY + ": 3 active users, 5 sessions"),
+                Map.entry("hourly_metrics", "hourly-metrics " + DAY + ": 24 hours"),
+                Map.entry("chapter_engagement", "chapter-engagement " + DAY + ": 0 chapters"),
+                Map.entry("funnels", "funnels " + DAY + ": course-to-quiz 3 > 1 > 0 > 0 students"),
+                Map.entry("student_features", "student-features " + DAY + ": 3 students"),
+                Map.entry("anomalies", "anomalies " + DAY + ": 0 traffic anomalies, 0 bot-like students"),
+                Map.entry("data_quality", "data-quality " + DAY + ": 9 checks passed"),
+                Map.entry("late_rebuild", "sessions " + DAY.minusDays(2) + ": 0 sessions"),
+                Map.entry("maintenance", "maintenance " + DAY + ": 13 tables: compacted"),
+                Map.entry("register_tables", "delta.gold.data_quality"));
         for (String task : order) {
             String command = renderTemplate(dag.at("/tasks/" + task + "/bash_command").asText(), DAY)
                     .replace("${CLI}", home.resolve("bin/clickstream").toString());

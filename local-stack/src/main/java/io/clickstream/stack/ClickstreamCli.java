@@ -83,7 +83,7 @@ public final class ClickstreamCli {
     /** Runs a Spark job in its own JVM with this terminal, on the work directory's lake unless configured otherwise. */
     static int job(StackSettings settings, List<String> args) throws Exception {
         List<String> goldJobs = List.of("gold", "sessions", "daily-metrics", "hourly-metrics", "chapter-engagement", "funnels",
-                "student-features", "anomalies", "data-quality");
+                "student-features", "anomalies", "data-quality", "maintenance");
         if (args.isEmpty() || !args.get(0).equals("streaming") && !goldJobs.contains(args.get(0))) {
             System.err.println("usage: clickstream job streaming [--config FILE]");
             System.err.println("       clickstream job " + String.join(" | ", goldJobs) + " --date YYYY-MM-DD [--to YYYY-MM-DD] [--config FILE]");

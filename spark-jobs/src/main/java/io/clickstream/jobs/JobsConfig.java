@@ -47,8 +47,14 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
         }
     }
 
-    public record Gold(Duration sessionInactivityGap, Duration maxSessionLength, int topPages, List<Funnel> funnels, Anomalies anomalies) {
+    public record Gold(Duration sessionInactivityGap, Duration maxSessionLength, int topPages, List<Funnel> funnels, Anomalies anomalies,
+            Duration vacuumRetention) {
         public Gold {
+            requireNonNull(vacuumRetention, "vacuumRetention is null");
+            if (vacuumRetention.compareTo(Duration.ofDays(7)) < 0) {
+                throw new IllegalArgumentException("clickstream.gold.vacuum-retention must be at least 7 days (168 hours) so readers and"
+                        + " the streaming job never lose files they still need, got " + vacuumRetention);
+            }
             requireNonNull(anomalies, "anomalies is null");
             funnels = List.copyOf(requireNonNull(funnels, "funnels is null"));
             requireNonNull(sessionInactivityGap, "sessionInactivityGap is null");
@@ -144,7 +150,8 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
                             funnels(c.getConfig("gold")),
                             new Anomalies(c.getInt("gold.anomalies.baseline-days"), c.getDouble("gold.anomalies.z-threshold"),
                                     c.getDouble("gold.anomalies.max-events-per-minute"), c.getDouble("gold.anomalies.min-gap-variation"),
-                                    c.getInt("gold.anomalies.min-events-for-regularity"))));
+                                    c.getInt("gold.anomalies.min-events-for-regularity")),
+                            c.getDuration("gold.vacuum-retention")));
         }
         catch (ConfigException e) {
             throw new IllegalArgumentException("bad jobs configuration: " + e.getMessage(), e);

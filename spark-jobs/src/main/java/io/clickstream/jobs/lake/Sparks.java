@@ -28,7 +28,10 @@ public final class Sparks {
         if (System.getProperty("spark.master") == null) {
             builder.master(config.master())
                     .config("spark.driver.host", "127.0.0.1")
-                    .config("spark.driver.bindAddress", "127.0.0.1");
+                    .config("spark.driver.bindAddress", "127.0.0.1")
+                    // File listings (Delta VACUUM, recursive reads) run as parallel Spark jobs of up to 10 000 tasks by
+                    // default, which on a laptop's few cores takes minutes for a handful of files; a cluster keeps the default.
+                    .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", 8);
         }
         return builder.getOrCreate();
     }

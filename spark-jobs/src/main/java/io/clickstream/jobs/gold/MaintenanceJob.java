@@ -1,0 +1,82 @@
+package io.clickstream.jobs.gold;
+
+import io.clickstream.jobs.JobsConfig;
+import io.clickstream.jobs.lake.LakePaths;
+import io.delta.tables.DeltaTable;
+import java.time.LocalDate;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Lake upkeep for a day: compacts the day's partition of every Delta table (streaming writes many
+ * small files; OPTIMIZE rewrites them into few) and removes files no table version within the
+ * retention still needs (VACUUM; the retention is at least 7 days, so readers and time travel of
+ * the last week are safe). Reports what it compacted and removed.
+ */
+public final class MaintenanceJob implements DailyJob {
+    private final SparkSession spark;
+    private final JobsConfig config;
+    private final LakePaths paths;
+
+    public MaintenanceJob(SparkSession spark, JobsConfig config) {
+        this.spark = spark;
+        this.config = config;
+        this.paths = new LakePaths(config.lakeRoot());
+    }
+
+    @Override
+    public String name() {
+        return "maintenance";
+    }
+
+    /** Every Delta table of the lake with its date partition column. */
+    Map<String, String> tables() {
+        Map<String, String> tables = new LinkedHashMap<>();
+        tables.put(paths.silverEvents(), "event_date");
+        tables.put(paths.silverQuarantine(), "quarantine_date");
+        tables.put(paths.goldSessions(), "session_date");
+        tables.put(paths.goldSessionsQuarantine(), "session_date");
+        tables.put(paths.goldDailyMetrics(), "metric_date");
+        tables.put(paths.goldDailyTopPages(), "metric_date");
+        tables.put(paths.goldDailySearchTerms(), "metric_date");
+        tables.put(paths.goldHourlyMetrics(), "metric_date");
+        tables.put(paths.goldChapterEngagement(), "metric_date");
+        tables.put(paths.goldFunnels(), "metric_date");
+        tables.put(paths.goldStudentFeatures(), "feature_date");
+        tables.put(paths.goldAnomalies(), "metric_date");
+        tables.put(paths.goldDataQuality(), "check_date");
+        return tables;
+    }
+
+    @Override
+    public String run(LocalDate day) {
+        long retentionHours = config.gold().vacuumRetention().toHours();
+        int tables = 0;
+        long removedByCompaction = 0;
+        long added = 0;
+        long vacuumed = 0;
+        for (Map.Entry<String, String> table : tables().entrySet()) {
+            if (!DeltaTable.isDeltaTable(spark, table.getKey())) {
+                continue;
+            }
+            tables++;
+            Row metrics = DeltaTable.forPath(spark, table.getKey()).optimize()
+                    .where(table.getValue() + " = DATE'" + day + "'").executeCompaction().first().getStruct(1);
+            removedByCompaction += metrics.<Long>getAs("numFilesRemoved");
+            added += metrics.<Long>getAs("numFilesAdded");
+            String target = "delta.`" + table.getKey() + "`";
+            // Delta 4 takes the retention from the table's property (a RETAIN clause is ignored); set it when it differs.
+            String retention = "interval " + retentionHours + " hours";
+            Row properties = spark.sql("DESCRIBE DETAIL " + target).select("properties").first();
+            if (!retention.equals(properties.<scala.collection.Map<String, String>>getAs(0).get("delta.deletedFileRetentionDuration").getOrElse(() -> ""))) {
+                spark.sql("ALTER TABLE " + target + " SET TBLPROPERTIES ('delta.deletedFileRetentionDuration' = '" + retention + "')");
+            }
+            vacuumed += spark.sql("VACUUM " + target + " DRY RUN").count();
+            spark.sql("VACUUM " + target);
+        }
+        return String.format("%d tables: compacted %d files of the day into %d; vacuum removed %d files older than %d hours",
+                tables, removedByCompaction, added, vacuumed, retentionHours);
+    }
+}
