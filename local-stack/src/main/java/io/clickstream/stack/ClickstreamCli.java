@@ -117,7 +117,6 @@ public final class ClickstreamCli {
         try {
             stack.applyDdl().forEach(line -> say("ddl: " + line));
             String silver = "delta.silver.clickstream_processed";
-            long silverBefore = stack.queryLong("SELECT count(*) FROM " + silver);
             Instant sendingSince = Instant.now();
 
             say("sending LMS traffic to " + stack.trackEndpoint() + " for " + seconds + " s at about " + rate + " events/s");
@@ -127,11 +126,13 @@ public final class ClickstreamCli {
                     sent.sent(), sent.accepted(), sent.acceptedEventIds().size(), sent.rejected(), StackSettings.DEAD_LETTER_TOPIC,
                     sent.failedRequests()));
 
-            long expected = silverBefore + sent.acceptedEventIds().size();
-            say("waiting for silver to hold " + expected + " events");
-            long inSilver = awaitCount(stack, "SELECT count(*) FROM " + silver, expected, Duration.ofMinutes(3));
+            // Counted by arrival time, so events of an earlier run (still in Kafka when it stopped) do not count.
+            long expected = sent.acceptedEventIds().size();
+            say("waiting for silver to hold the " + expected + " distinct events accepted in this run");
+            long inSilver = awaitCount(stack, "SELECT count(*) FROM " + silver + " WHERE received_at >= from_iso8601_timestamp('"
+                    + sendingSince + "')", expected, Duration.ofMinutes(3));
             if (inSilver != expected) {
-                throw new IllegalStateException("silver holds " + inSilver + " events, expected " + expected + "; see " + settings.workDir().resolve("logs/streaming.log"));
+                throw new IllegalStateException("silver holds " + inSilver + " of this run's events, expected " + expected + "; see " + settings.workDir().resolve("logs/streaming.log"));
             }
 
             List<LocalDate> days = new ArrayList<>();
