@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.clickstream.ingest.validation.EventValidator;
+import io.clickstream.ingest.validation.Rfc3339;
 import io.clickstream.ingest.validation.Violation;
 import java.time.Duration;
 import java.time.Instant;
@@ -144,9 +145,9 @@ public final class SegmentMessages {
     private static Instant correctedTime(JsonNode message, Instant receivedAt) {
         String timestamp = text(message, "timestamp", text(message, "originalTimestamp", null));
         String sentAt = text(message, "sentAt", null);
-        Instant eventTime = timestamp == null ? receivedAt : EventValidator.parseTimestamp(timestamp);
+        Instant eventTime = timestamp == null ? receivedAt : Rfc3339.parse(timestamp);
         if (timestamp != null && sentAt != null) {
-            eventTime = eventTime.plus(Duration.between(EventValidator.parseTimestamp(sentAt), receivedAt));
+            eventTime = eventTime.plus(Duration.between(Rfc3339.parse(sentAt), receivedAt));
         }
         return eventTime;
     }

@@ -61,15 +61,10 @@ public final class EventValidator {
         return violations.isEmpty() ? List.of() : List.copyOf(violations);
     }
 
-    /** Parses the event time as the pipeline will store it. */
-    public static Instant parseTimestamp(String text) {
-        return Rfc3339.parse(text);
-    }
-
     private java.util.Optional<Violation> checkTimestamp(String text) {
         Instant eventTime;
         try {
-            eventTime = parseTimestamp(text);
+            eventTime = Rfc3339.parse(text);
         }
         catch (DateTimeParseException e) {
             return java.util.Optional.of(new Violation("timestamp",

@@ -41,11 +41,11 @@ public final class DailyMetricsJob implements DailyJob {
     /** Computes one day and replaces that day's rows; running it twice leaves the same tables. */
     @Override
     public String run(LocalDate day) {
-        Dataset<Row> recentEvents = GoldIo.silver(spark, paths, day.minusDays(29), day).persist();
         if (!DeltaTable.isDeltaTable(spark, paths.goldSessions())) {
             throw new IllegalStateException("no gold sessions table at " + paths.goldSessions() + ": run the sessions job first"
                     + " (bin/clickstream job gold --date " + day + " runs both in order)");
         }
+        Dataset<Row> recentEvents = GoldIo.silver(spark, paths, day.minusDays(29), day).persist();
         try {
             Dataset<Row> daySessions = GoldIo.day(spark, paths.goldSessions(), "session_date", day);
             Dataset<Row> dayEvents = recentEvents.where(col("event_date").equalTo(lit(java.sql.Date.valueOf(day))));

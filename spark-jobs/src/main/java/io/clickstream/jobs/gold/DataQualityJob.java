@@ -27,9 +27,7 @@ public final class DataQualityJob implements DailyJob {
 
     @Override
     public String run(LocalDate day) {
-        if (!io.delta.tables.DeltaTable.isDeltaTable(spark, paths.silverEvents())) {
-            throw new IllegalStateException("no silver table at " + paths.silverEvents() + ": start the streaming job first");
-        }
+        GoldIo.requireSilver(spark, paths);
         List<DataQuality.Check> checks = DataQuality.run(spark, paths, day);
         GoldIo.replaceDay(DataQuality.rows(spark, checks, day), paths.goldDataQuality(), "check_date", day);
         List<DataQuality.Check> failed = checks.stream().filter(check -> !check.passed()).toList();

@@ -17,11 +17,16 @@ final class GoldIo {
 
     /** Silver events with {@code event_date} from {@code from} to {@code to}, both included. */
     static Dataset<Row> silver(SparkSession spark, LakePaths paths, LocalDate from, LocalDate to) {
+        requireSilver(spark, paths);
+        return spark.read().format("delta").load(paths.silverEvents())
+                .where(col("event_date").between(lit(java.sql.Date.valueOf(from)), lit(java.sql.Date.valueOf(to))));
+    }
+
+    /** Fails with what to do when the lake has no silver table yet. */
+    static void requireSilver(SparkSession spark, LakePaths paths) {
         if (!DeltaTable.isDeltaTable(spark, paths.silverEvents())) {
             throw new IllegalStateException("no silver table at " + paths.silverEvents() + ": start the streaming job first");
         }
-        return spark.read().format("delta").load(paths.silverEvents())
-                .where(col("event_date").between(lit(java.sql.Date.valueOf(from)), lit(java.sql.Date.valueOf(to))));
     }
 
     /**
