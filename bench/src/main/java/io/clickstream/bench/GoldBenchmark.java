@@ -14,6 +14,7 @@ import static org.apache.spark.sql.functions.xxhash64;
 
 import io.clickstream.jobs.JobsConfig;
 import io.clickstream.jobs.gold.GoldCli;
+import io.clickstream.jobs.gold.GoldContext;
 import io.clickstream.jobs.lake.EventColumns;
 import io.clickstream.jobs.lake.LakePaths;
 import io.clickstream.jobs.lake.Sparks;
@@ -94,7 +95,7 @@ public final class GoldBenchmark {
 
         Map<String, Double> seconds = new java.util.LinkedHashMap<>();
         long total = System.nanoTime();
-        for (var job : GoldCli.jobs(spark, config)) {
+        for (var job : GoldCli.jobs(new GoldContext(spark, config))) {
             long jobStarted = System.nanoTime();
             String summary = job.run(DAY);
             seconds.put(job.name(), (System.nanoTime() - jobStarted) / 1e9);

@@ -89,11 +89,14 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
      * or within {@code window} after the first step.
      */
     public record Funnel(String name, Duration window, List<Step> steps) {
+        /** The funnels job marks each event's matching steps in one 64-bit mask. */
+        public static final int MAX_FUNNEL_STEPS = 63;
+
         public Funnel {
             requireNonNull(name, "name is null");
             steps = List.copyOf(requireNonNull(steps, "steps is null"));
-            if (steps.size() < 2) {
-                throw new IllegalArgumentException("funnel '" + name + "' needs at least two steps, has " + steps.size());
+            if (steps.size() < 2 || steps.size() > MAX_FUNNEL_STEPS) {
+                throw new IllegalArgumentException("funnel '" + name + "' needs 2 to " + MAX_FUNNEL_STEPS + " steps, has " + steps.size());
             }
             if (window != null && (window.isNegative() || window.isZero())) {
                 throw new IllegalArgumentException("funnel '" + name + "': window must be positive or 'session'");

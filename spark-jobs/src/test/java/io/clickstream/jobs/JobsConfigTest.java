@@ -37,7 +37,7 @@ class JobsConfigTest {
 
         IllegalArgumentException oneStep = assertThrows(IllegalArgumentException.class, () -> JobsConfig.from(ConfigFactory.parseString(
                 "clickstream.gold.funnels = [{name = f, steps = [{name = a, event = page_view}]}]").withFallback(ConfigFactory.defaultReference()).resolve()));
-        assertTrue(oneStep.getMessage().contains("at least two steps"), oneStep.getMessage());
+        assertTrue(oneStep.getMessage().contains("needs 2 to 63 steps, has 1"), oneStep.getMessage());
         IllegalArgumentException badPattern = assertThrows(IllegalArgumentException.class, () -> JobsConfig.from(ConfigFactory.parseString(
                 "clickstream.gold.funnels = [{name = f, steps = [{name = a, event = page_view, page-pattern = \"(\"}, {name = b, event = click}]}]")
                 .withFallback(ConfigFactory.defaultReference()).resolve()));

@@ -1,25 +1,23 @@
 package io.clickstream.jobs.gold;
 
 import static org.apache.spark.sql.functions.abs;
+import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.current_timestamp;
 import static org.apache.spark.sql.functions.date_format;
-import static org.apache.spark.sql.functions.date_trunc;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.format_number;
 import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.hour;
-import static org.apache.spark.sql.functions.lag;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.lower;
 import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.regexp_replace;
 import static org.apache.spark.sql.functions.sqrt;
 import static org.apache.spark.sql.functions.stddev_pop;
-import static org.apache.spark.sql.functions.avg;
+import static org.apache.spark.sql.functions.to_date;
 import static org.apache.spark.sql.functions.unix_micros;
 import static org.apache.spark.sql.functions.when;
 
@@ -28,7 +26,6 @@ import java.time.LocalDate;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.expressions.Window;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
@@ -65,10 +62,11 @@ public final class Anomalies {
 
     /**
      * @param hourly gold hourly metrics of the day and of the baseline days before it
-     * @param dayEvents silver events of the day
+     * @param aroundDay silver events in sessions ({@link Sessions#assign}) of the day and the days
+     *     around it; bots are judged on the day's events alone
      */
-    public static Dataset<Row> detect(Dataset<Row> hourly, Dataset<Row> dayEvents, LocalDate day, JobsConfig.Anomalies settings) {
-        return traffic(hourly, day, settings).unionByName(bots(dayEvents, day, settings)).withColumn("computed_at", current_timestamp());
+    public static Dataset<Row> detect(Dataset<Row> hourly, Dataset<Row> aroundDay, LocalDate day, JobsConfig.Anomalies settings) {
+        return traffic(hourly, day, settings).unionByName(bots(aroundDay, day, settings)).withColumn("computed_at", current_timestamp());
     }
 
     static Dataset<Row> traffic(Dataset<Row> hourly, LocalDate day, JobsConfig.Anomalies settings) {
@@ -100,13 +98,15 @@ public final class Anomalies {
                                 lit(" for this hour over "), col("baseline_days"), lit(" days (robust z "), format_number(col("z"), 1), lit(")")).as("reason"));
     }
 
-    static Dataset<Row> bots(Dataset<Row> dayEvents, LocalDate day, JobsConfig.Anomalies settings) {
-        Dataset<Row> gaps = dayEvents.withColumn("gap_seconds", unix_micros(col("event_timestamp"))
-                .minus(unix_micros(lag("event_timestamp", 1).over(Window.partitionBy("student_id").orderBy("event_timestamp", "event_id"))))
-                .divide(1_000_000.0));
+    static Dataset<Row> bots(Dataset<Row> aroundDay, LocalDate day, JobsConfig.Anomalies settings) {
+        Column onDay = col("event_date").equalTo(lit(java.sql.Date.valueOf(day)));
+        // Gaps between the day's events only: the first event of the day has none.
+        Dataset<Row> gaps = aroundDay.where(onDay)
+                .withColumn("gap_seconds", when(to_date(col("previous_timestamp")).equalTo(lit(java.sql.Date.valueOf(day))),
+                        unix_micros(col("event_timestamp")).minus(unix_micros(col("previous_timestamp"))).divide(1_000_000.0)));
         Dataset<Row> perStudent = gaps.groupBy("student_id").agg(
                 count(lit(1)).as("events"),
-                countDistinct(date_trunc("minute", col("event_timestamp"))).as("active_minutes"),
+                GoldColumns.distinctUnits("minute").as("active_minutes"),
                 max(when(lower(col("user_agent")).rlike(ROBOT_AGENT), 1).otherwise(0)).as("robot_agent"),
                 avg("gap_seconds").as("mean_gap"),
                 stddev_pop("gap_seconds").as("gap_deviation"));

@@ -11,14 +11,16 @@ import org.apache.spark.sql.SparkSession;
 
 /** Gold {@code anomalies} for a day: traffic against gold hourly metrics of the baseline days, bot-like students from silver. */
 public final class AnomaliesJob implements DailyJob {
+    private final GoldContext context;
     private final SparkSession spark;
     private final JobsConfig config;
     private final LakePaths paths;
 
-    public AnomaliesJob(SparkSession spark, JobsConfig config) {
-        this.spark = spark;
-        this.config = config;
-        this.paths = new LakePaths(config.lakeRoot());
+    public AnomaliesJob(GoldContext context) {
+        this.context = context;
+        this.spark = context.spark();
+        this.config = context.config();
+        this.paths = context.paths();
         Tables.createIfNotExists(spark, paths.goldAnomalies(), Anomalies.TABLE,
                 "Gold: traffic spikes and drops per hour and bot-like students, with the reason and the score.", "metric_date");
     }
@@ -38,7 +40,7 @@ public final class AnomaliesJob implements DailyJob {
                 .where(org.apache.spark.sql.functions.col("metric_date").between(
                         org.apache.spark.sql.functions.lit(java.sql.Date.valueOf(day.minusDays(settings.baselineDays()))),
                         org.apache.spark.sql.functions.lit(java.sql.Date.valueOf(day))));
-        GoldIo.replaceDay(Anomalies.detect(hourly, GoldIo.silver(spark, paths, day, day), day, settings), paths.goldAnomalies(), "metric_date", day);
+        GoldIo.replaceDay(Anomalies.detect(hourly, context.aroundDay(day), day, settings), paths.goldAnomalies(), "metric_date", day);
         Dataset<Row> written = GoldIo.day(spark, paths.goldAnomalies(), "metric_date", day);
         long traffic = written.where("kind <> 'bot_student'").count();
         return traffic + " traffic anomalies, " + (written.count() - traffic) + " bot-like students";

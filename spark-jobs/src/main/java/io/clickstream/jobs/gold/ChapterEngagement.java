@@ -3,7 +3,6 @@ package io.clickstream.jobs.gold;
 import static org.apache.spark.sql.functions.avg;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.current_timestamp;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
@@ -40,14 +39,14 @@ public final class ChapterEngagement {
     public static Dataset<Row> compute(Dataset<Row> dayEvents, LocalDate day) {
         Dataset<Row> perStudent = dayEvents.where(col("chapter_id").isNotNull())
                 .groupBy("chapter_id", "student_id")
-                .agg(count("page_view").as("page_views"),
+                .agg(GoldColumns.count("page_view").as("page_views"),
                         coalesce(sum(when(col("event_name").equalTo("heartbeat"), col("duration"))), lit(0.0)).as("time_spent_seconds"),
                         max(when(col("event_name").equalTo("scroll"), col("scroll_depth"))).as("max_scroll_depth"),
-                        count("video_play").as("video_plays"),
-                        count("video_complete").as("video_completions"),
-                        count("quiz_submit").as("quiz_attempts"));
+                        GoldColumns.count("video_play").as("video_plays"),
+                        GoldColumns.count("video_complete").as("video_completions"),
+                        GoldColumns.count("quiz_submit").as("quiz_attempts"));
         return perStudent.groupBy("chapter_id").agg(
-                        countDistinct("student_id").as("visitors"),
+                        org.apache.spark.sql.functions.count(lit(1)).as("visitors"),
                         sum("page_views").as("page_views"),
                         sum("time_spent_seconds").as("time_spent_seconds"),
                         avg("max_scroll_depth").as("avg_scroll_depth"),
@@ -61,10 +60,5 @@ public final class ChapterEngagement {
                         col("time_spent_seconds"), col("avg_scroll_depth"), col("video_plays"), col("video_completions"),
                         when(col("players").gt(0), col("completers").cast("double").divide(col("players"))).as("video_completion_rate"),
                         col("quiz_attempts"), col("quiz_students"), current_timestamp().as("computed_at"));
-    }
-
-    /** Events of one name, counted as 0 or 1 per row so sums give counts. */
-    static Column count(String eventName) {
-        return sum(when(col("event_name").equalTo(eventName), 1L).otherwise(0L));
     }
 }

@@ -6,7 +6,6 @@ import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.current_timestamp;
-import static org.apache.spark.sql.functions.date_trunc;
 import static org.apache.spark.sql.functions.desc;
 import static org.apache.spark.sql.functions.expr;
 import static org.apache.spark.sql.functions.lit;
@@ -76,33 +75,34 @@ public final class DailyMetrics {
     private DailyMetrics() {}
 
     /**
-     * Exactly one row for the day, zeros when the day had no events. {@code recentEvents} holds the
-     * events of the 30 days ending with {@code day}; {@code daySessions} the day's plausible sessions.
+     * Exactly one row for the day, zeros when the day had no events. {@code dayEvents}: the day's
+     * events in sessions ({@link Sessions#assign}); {@code activeDays}: {@code student_id} and
+     * {@code event_date} of the events of the 30 days ending with {@code day}; {@code daySessions}:
+     * the day's plausible sessions.
      */
-    public static Dataset<Row> metrics(Dataset<Row> recentEvents, Dataset<Row> daySessions, LocalDate day) {
-        Column onDay = col("event_date").equalTo(lit(java.sql.Date.valueOf(day)));
+    public static Dataset<Row> metrics(Dataset<Row> dayEvents, Dataset<Row> activeDays, Dataset<Row> daySessions, LocalDate day) {
         // Rolling active users from each student's last active day (one row per student) instead of
         // several distinct counts over 30 days of events, which would make Spark expand every event.
-        Dataset<Row> activeUsers = recentEvents.groupBy("student_id").agg(max("event_date").as("last_active")).agg(
+        Dataset<Row> activeUsers = activeDays.groupBy("student_id").agg(max("event_date").as("last_active")).agg(
                 activeSince(day, 0).as("active_users"),
                 activeSince(day, 6).as("active_users_7d"),
                 activeSince(day, 27).as("active_users_28d"),
                 activeSince(day, 29).as("active_users_30d"));
-        Dataset<Row> activeMinutes = recentEvents.where(onDay).select(col("student_id"), date_trunc("minute", col("event_timestamp")).as("minute"))
-                .distinct().agg(count(lit(1)).as("active_minutes"));
-        Dataset<Row> eventTotals = recentEvents.agg(
-                countIf(onDay, null).as("events"),
-                countIf(onDay, "page_view").as("page_views"),
-                countIf(onDay, "click").as("clicks"),
-                countIf(onDay, "video_play").as("video_plays"),
-                countIf(onDay, "video_complete").as("video_completions"),
-                countIf(onDay, "quiz_submit").as("quiz_submissions"),
-                countIf(onDay, "search").as("searches"),
-                scrollBucket(onDay, 0, 25).as("scroll_events_0_25"),
-                scrollBucket(onDay, 25, 50).as("scroll_events_25_50"),
-                scrollBucket(onDay, 50, 75).as("scroll_events_50_75"),
-                scrollBucket(onDay, 75, 101).as("scroll_events_75_100"))
-                .crossJoin(activeUsers).crossJoin(activeMinutes);
+        Dataset<Row> eventTotals = dayEvents.agg(
+                GoldColumns.count(null).as("events"),
+                GoldColumns.count("page_view").as("page_views"),
+                GoldColumns.count("click").as("clicks"),
+                GoldColumns.count("video_play").as("video_plays"),
+                GoldColumns.count("video_complete").as("video_completions"),
+                GoldColumns.count("quiz_submit").as("quiz_submissions"),
+                GoldColumns.count("search").as("searches"),
+                scrollBucket(0, 25).as("scroll_events_0_25"),
+                scrollBucket(25, 50).as("scroll_events_25_50"),
+                scrollBucket(50, 75).as("scroll_events_50_75"),
+                scrollBucket(75, 101).as("scroll_events_75_100"),
+                // A student's minutes in time order: counting the minutes each starts counts the distinct ones, without a distinct.
+                GoldColumns.distinctUnits("minute").as("active_minutes"))
+                .crossJoin(activeUsers);
         Dataset<Row> sessionTotals = daySessions.agg(
                 count(lit(1)).as("sessions"),
                 avg("duration_seconds").as("avg_session_seconds"),
@@ -139,8 +139,8 @@ public final class DailyMetrics {
     }
 
     /** The day's scroll events with {@code from <= scroll_depth < to}. */
-    private static Column scrollBucket(Column onDay, int from, int to) {
-        Column inBucket = onDay.and(col("event_name").equalTo("scroll")).and(col("scroll_depth").geq(from)).and(col("scroll_depth").lt(to));
+    private static Column scrollBucket(int from, int to) {
+        Column inBucket = col("event_name").equalTo("scroll").and(col("scroll_depth").geq(from)).and(col("scroll_depth").lt(to));
         return coalesce(sum(when(inBucket, 1L).otherwise(0L)), lit(0L));
     }
 
@@ -155,12 +155,6 @@ public final class DailyMetrics {
                 .withColumn("rank", row_number().over(Window.orderBy(desc("searches"), col("term"))))
                 .where(col("rank").leq(limit))
                 .select(lit(java.sql.Date.valueOf(day)).as("metric_date"), col("rank"), col("term"), col("searches"), col("students"));
-    }
-
-    /** Events of the day, all or one name; 0 (not null) over no rows. */
-    private static Column countIf(Column onDay, String eventName) {
-        Column matches = eventName == null ? onDay : onDay.and(col("event_name").equalTo(eventName));
-        return coalesce(sum(when(matches, 1L).otherwise(0L)), lit(0L));
     }
 
     /** The day's most viewed pages, best first, at most {@code limit}. */

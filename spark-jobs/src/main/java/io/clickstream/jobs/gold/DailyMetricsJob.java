@@ -17,14 +17,16 @@ import org.apache.spark.sql.SparkSession;
  * sessions, so the sessions job runs first (as {@code bin/clickstream job gold} and the Airflow DAG do).
  */
 public final class DailyMetricsJob implements DailyJob {
+    private final GoldContext context;
     private final SparkSession spark;
     private final JobsConfig config;
     private final LakePaths paths;
 
-    public DailyMetricsJob(SparkSession spark, JobsConfig config) {
-        this.spark = spark;
-        this.config = config;
-        this.paths = new LakePaths(config.lakeRoot());
+    public DailyMetricsJob(GoldContext context) {
+        this.context = context;
+        this.spark = context.spark();
+        this.config = context.config();
+        this.paths = context.paths();
         Tables.createIfNotExists(spark, paths.goldDailyMetrics(), DailyMetrics.METRICS_TABLE,
                 "Gold: one row of engagement metrics per UTC day.", "metric_date");
         Tables.createIfNotExists(spark, paths.goldDailyTopPages(), DailyMetrics.TOP_PAGES_TABLE,
@@ -45,17 +47,13 @@ public final class DailyMetricsJob implements DailyJob {
             throw new IllegalStateException("no gold sessions table at " + paths.goldSessions() + ": run the sessions job first"
                     + " (bin/clickstream job gold --date " + day + " runs both in order)");
         }
-        Dataset<Row> recentEvents = GoldIo.silver(spark, paths, day.minusDays(29), day).persist();
-        try {
-            Dataset<Row> daySessions = GoldIo.day(spark, paths.goldSessions(), "session_date", day);
-            Dataset<Row> dayEvents = recentEvents.where(col("event_date").equalTo(lit(java.sql.Date.valueOf(day))));
-            GoldIo.replaceDay(DailyMetrics.metrics(recentEvents, daySessions, day), paths.goldDailyMetrics(), "metric_date", day);
-            GoldIo.replaceDay(DailyMetrics.topPages(dayEvents, day, config.gold().topPages()), paths.goldDailyTopPages(), "metric_date", day);
-            GoldIo.replaceDay(DailyMetrics.searchTerms(dayEvents, day, config.gold().topPages()), paths.goldDailySearchTerms(), "metric_date", day);
-        }
-        finally {
-            recentEvents.unpersist();
-        }
+        Dataset<Row> daySessions = GoldIo.day(spark, paths.goldSessions(), "session_date", day);
+        Dataset<Row> dayEvents = context.aroundDay(day).where(col("event_date").equalTo(lit(java.sql.Date.valueOf(day))));
+        // Rolling active users need only who was active on which day, a narrow read of 30 days.
+        Dataset<Row> activeDays = context.silver(day.minusDays(29), day).select("student_id", "event_date");
+        GoldIo.replaceDay(DailyMetrics.metrics(dayEvents, activeDays, daySessions, day), paths.goldDailyMetrics(), "metric_date", day);
+        GoldIo.replaceDay(DailyMetrics.topPages(dayEvents, day, config.gold().topPages()), paths.goldDailyTopPages(), "metric_date", day);
+        GoldIo.replaceDay(DailyMetrics.searchTerms(dayEvents, day, config.gold().topPages()), paths.goldDailySearchTerms(), "metric_date", day);
         Row row = GoldIo.day(spark, paths.goldDailyMetrics(), "metric_date", day).first();
         return String.format("%d active users, %d sessions, %d page views, %d events", row.<Long>getAs("active_users"),
                 row.<Long>getAs("sessions"), row.<Long>getAs("page_views"), row.<Long>getAs("events"));

@@ -1,8 +1,11 @@
 package io.clickstream.jobs.gold;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.to_date;
+import static org.apache.spark.sql.functions.when;
 
 import io.clickstream.jobs.lake.LakePaths;
 import io.delta.tables.DeltaTable;
@@ -39,17 +42,24 @@ public final class DataQuality {
 
     private DataQuality() {}
 
-    public static List<Check> run(SparkSession spark, LakePaths paths, LocalDate day) {
+    /** {@code silver}: the day's silver events (at least event_id, student_id, event_timestamp, received_at, event_date). */
+    public static List<Check> run(SparkSession spark, LakePaths paths, Dataset<Row> silver, LocalDate day) {
         java.sql.Date date = java.sql.Date.valueOf(day);
         List<Check> checks = new ArrayList<>();
-        Dataset<Row> silver = spark.read().format("delta").load(paths.silverEvents()).where(col("event_date").equalTo(lit(date)));
-        long silverRows = silver.count();
+        // Counts and null keys in one pass; duplicates grouped by event_id (no distinct aggregate, which expands every row).
+        Row totals = silver.agg(
+                count(lit(1)).as("rows"),
+                sum(when(col("event_id").isNull().or(col("student_id").isNull()).or(col("event_timestamp").isNull()), 1L).otherwise(0L)).as("null_keys"),
+                sum(when(to_date(col("received_at")).gt(col("event_date")), 1L).otherwise(0L)).as("late")).first();
+        long silverRows = totals.getLong(0);
         checks.add(soft("silver.rows", "silver", silverRows, "events of the day in silver"));
-        long duplicates = silverRows - silver.select("event_id").distinct().count();
+        // Rows beyond the first of each event_id (null ids are one group here and their own check below).
+        Row extra = silver.groupBy("event_id").count().where(col("count").gt(1)).agg(sum(col("count").minus(1))).first();
+        long duplicates = extra.isNullAt(0) ? 0 : extra.getLong(0);
         checks.add(hard("silver.duplicate_event_ids", "silver", duplicates, duplicates == 0, "0: silver holds each event_id once"));
-        long nullKeys = silver.where(col("event_id").isNull().or(col("student_id").isNull()).or(col("event_timestamp").isNull())).count();
+        long nullKeys = totals.isNullAt(1) ? 0 : totals.getLong(1);
         checks.add(hard("silver.null_keys", "silver", nullKeys, nullKeys == 0, "0: no event without event_id, student_id or event_timestamp"));
-        long late = silver.where(to_date(col("received_at")).gt(col("event_date"))).count();
+        long late = totals.isNullAt(2) ? 0 : totals.getLong(2);
         checks.add(soft("silver.late_events", "silver", late, "events received on a later UTC day than they happened"));
         if (DeltaTable.isDeltaTable(spark, paths.silverQuarantine())) {
             checks.add(soft("silver.quarantined", "silver", spark.read().format("delta").load(paths.silverQuarantine())

@@ -1,6 +1,5 @@
 package io.clickstream.jobs.gold;
 
-import io.clickstream.jobs.JobsConfig;
 import io.clickstream.jobs.lake.LakePaths;
 import io.clickstream.jobs.lake.Tables;
 import java.time.LocalDate;
@@ -10,12 +9,14 @@ import org.apache.spark.sql.SparkSession;
 
 /** Gold {@code data_quality} for a day; throws (a failed run, a failed Airflow task) when a hard check fails, after recording it. */
 public final class DataQualityJob implements DailyJob {
+    private final GoldContext context;
     private final SparkSession spark;
     private final LakePaths paths;
 
-    public DataQualityJob(SparkSession spark, JobsConfig config) {
-        this.spark = spark;
-        this.paths = new LakePaths(config.lakeRoot());
+    public DataQualityJob(GoldContext context) {
+        this.context = context;
+        this.spark = context.spark();
+        this.paths = context.paths();
         Tables.createIfNotExists(spark, paths.goldDataQuality(), DataQuality.TABLE,
                 "Gold: data quality checks per UTC day and layer; hard checks fail the run.", "check_date");
     }
@@ -28,7 +29,7 @@ public final class DataQualityJob implements DailyJob {
     @Override
     public String run(LocalDate day) {
         GoldIo.requireSilver(spark, paths);
-        List<DataQuality.Check> checks = DataQuality.run(spark, paths, day);
+        List<DataQuality.Check> checks = DataQuality.run(spark, paths, context.onDay(day), day);
         GoldIo.replaceDay(DataQuality.rows(spark, checks, day), paths.goldDataQuality(), "check_date", day);
         List<DataQuality.Check> failed = checks.stream().filter(check -> !check.passed()).toList();
         if (!failed.isEmpty()) {

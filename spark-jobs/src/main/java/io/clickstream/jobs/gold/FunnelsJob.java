@@ -6,7 +6,6 @@ import io.clickstream.jobs.lake.Tables;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.stream.Collectors;
-import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
@@ -16,14 +15,16 @@ import org.apache.spark.sql.SparkSession;
  * after midnight).
  */
 public final class FunnelsJob implements DailyJob {
+    private final GoldContext context;
     private final SparkSession spark;
     private final JobsConfig config;
     private final LakePaths paths;
 
-    public FunnelsJob(SparkSession spark, JobsConfig config) {
-        this.spark = spark;
-        this.config = config;
-        this.paths = new LakePaths(config.lakeRoot());
+    public FunnelsJob(GoldContext context) {
+        this.context = context;
+        this.spark = context.spark();
+        this.config = context.config();
+        this.paths = context.paths();
         Tables.createIfNotExists(spark, paths.goldFunnels(), Funnels.TABLE,
                 "Gold: conversion funnels from the configuration, per UTC day and step.", "metric_date");
     }
@@ -35,14 +36,7 @@ public final class FunnelsJob implements DailyJob {
 
     @Override
     public String run(LocalDate day) {
-        Dataset<Row> events = Sessions.assign(GoldIo.silver(spark, paths, day.minusDays(1), day.plusDays(1)),
-                config.gold().sessionInactivityGap()).persist();
-        try {
-            GoldIo.replaceDay(Funnels.compute(spark, events, config.gold().funnels(), day), paths.goldFunnels(), "metric_date", day);
-        }
-        finally {
-            events.unpersist();
-        }
+        GoldIo.replaceDay(Funnels.compute(spark, context.aroundDay(day), config.gold().funnels(), day), paths.goldFunnels(), "metric_date", day);
         List<Row> written = GoldIo.day(spark, paths.goldFunnels(), "metric_date", day).orderBy("funnel", "step").collectAsList();
         return config.gold().funnels().stream().map(funnel -> funnel.name() + " " + written.stream()
                 .filter(row -> row.getAs("funnel").equals(funnel.name()))

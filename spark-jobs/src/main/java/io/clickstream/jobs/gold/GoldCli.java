@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -21,7 +21,7 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class GoldCli {
     /** Every gold job, in dependency order. */
-    static final Map<String, BiFunction<SparkSession, JobsConfig, DailyJob>> JOBS = new LinkedHashMap<>();
+    static final Map<String, Function<GoldContext, DailyJob>> JOBS = new LinkedHashMap<>();
 
     static {
         JOBS.put("sessions", SessionsJob::new);
@@ -35,13 +35,13 @@ public final class GoldCli {
     }
 
     /** Jobs that are not part of the gold build ({@code job gold}) but run per day the same way. */
-    static final Map<String, BiFunction<SparkSession, JobsConfig, DailyJob>> UPKEEP = Map.of("maintenance", MaintenanceJob::new);
+    static final Map<String, Function<GoldContext, DailyJob>> UPKEEP = Map.of("maintenance", MaintenanceJob::new);
 
     private GoldCli() {}
 
-    /** Every gold job, in dependency order, ready to run. */
-    public static List<DailyJob> jobs(SparkSession spark, JobsConfig config) {
-        return JOBS.values().stream().map(job -> job.apply(spark, config)).toList();
+    /** Every gold job, in dependency order, ready to run; they share the context's cached day. */
+    public static List<DailyJob> jobs(GoldContext context) {
+        return JOBS.values().stream().map(job -> job.apply(context)).toList();
     }
 
     public static void main(String[] args) {
@@ -87,13 +87,15 @@ public final class GoldCli {
         to = to == null ? from : to;
         JobsConfig config = JobsConfig.load(configFile);
         SparkSession spark = Sparks.session("clickstream-" + args[0], config.spark());
-        List<DailyJob> jobs = names.stream().map(name -> JOBS.getOrDefault(name, UPKEEP.get(name)).apply(spark, config)).toList();
+        GoldContext context = new GoldContext(spark, config);
+        List<DailyJob> jobs = names.stream().map(name -> JOBS.getOrDefault(name, UPKEEP.get(name)).apply(context)).toList();
         int exit = 0;
         try {
             for (LocalDate day = from; !day.isAfter(to); day = day.plusDays(1)) {
                 for (DailyJob job : jobs) {
                     System.out.println(job.name() + " " + day + ": " + job.run(day));
                 }
+                context.release();
             }
         }
         catch (RuntimeException e) {

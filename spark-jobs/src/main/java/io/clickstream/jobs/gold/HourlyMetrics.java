@@ -41,8 +41,8 @@ public final class HourlyMetrics {
         Dataset<Row> counted = dayEvents.groupBy(date_trunc("hour", col("event_timestamp")).as("hour")).agg(
                 countDistinct("student_id").as("active_users"),
                 org.apache.spark.sql.functions.count(lit(1)).as("events"),
-                ChapterEngagement.count("page_view").as("page_views"),
-                ChapterEngagement.count("click").as("clicks"));
+                GoldColumns.count("page_view").as("page_views"),
+                GoldColumns.count("click").as("clicks"));
         return allHours.join(counted, allHours.col("metric_hour").equalTo(counted.col("hour")), "left")
                 .select(col("metric_hour"),
                         coalesce(col("active_users"), lit(0L)).as("active_users"),

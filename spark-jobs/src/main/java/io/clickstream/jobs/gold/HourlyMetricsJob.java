@@ -1,6 +1,5 @@
 package io.clickstream.jobs.gold;
 
-import io.clickstream.jobs.JobsConfig;
 import io.clickstream.jobs.lake.LakePaths;
 import io.clickstream.jobs.lake.Tables;
 import java.time.LocalDate;
@@ -9,12 +8,14 @@ import org.apache.spark.sql.SparkSession;
 
 /** Gold {@code hourly_metrics}: the day's 24 hours, rebuilt whole (cheap), so an hourly schedule may run it every hour. */
 public final class HourlyMetricsJob implements DailyJob {
+    private final GoldContext context;
     private final SparkSession spark;
     private final LakePaths paths;
 
-    public HourlyMetricsJob(SparkSession spark, JobsConfig config) {
-        this.spark = spark;
-        this.paths = new LakePaths(config.lakeRoot());
+    public HourlyMetricsJob(GoldContext context) {
+        this.context = context;
+        this.spark = context.spark();
+        this.paths = context.paths();
         Tables.createIfNotExists(spark, paths.goldHourlyMetrics(), HourlyMetrics.TABLE, "Gold: activity per UTC hour.", "metric_date");
     }
 
@@ -25,7 +26,7 @@ public final class HourlyMetricsJob implements DailyJob {
 
     @Override
     public String run(LocalDate day) {
-        GoldIo.replaceDay(HourlyMetrics.compute(spark, GoldIo.silver(spark, paths, day, day), day), paths.goldHourlyMetrics(), "metric_date", day);
+        GoldIo.replaceDay(HourlyMetrics.compute(spark, context.onDay(day), day), paths.goldHourlyMetrics(), "metric_date", day);
         Row busiest = GoldIo.day(spark, paths.goldHourlyMetrics(), "metric_date", day)
                 .orderBy(org.apache.spark.sql.functions.desc("events"), org.apache.spark.sql.functions.col("metric_hour")).first();
         return String.format("24 hours, busiest %s with %d events from %d students", busiest.getTimestamp(0).toInstant(),

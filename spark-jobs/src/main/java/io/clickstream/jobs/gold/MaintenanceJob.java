@@ -16,14 +16,16 @@ import org.apache.spark.sql.SparkSession;
  * the last week are safe). Reports what it compacted and removed.
  */
 public final class MaintenanceJob implements DailyJob {
+    private final GoldContext context;
     private final SparkSession spark;
     private final JobsConfig config;
     private final LakePaths paths;
 
-    public MaintenanceJob(SparkSession spark, JobsConfig config) {
-        this.spark = spark;
-        this.config = config;
-        this.paths = new LakePaths(config.lakeRoot());
+    public MaintenanceJob(GoldContext context) {
+        this.context = context;
+        this.spark = context.spark();
+        this.config = context.config();
+        this.paths = context.paths();
     }
 
     @Override

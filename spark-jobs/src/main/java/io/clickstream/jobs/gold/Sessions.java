@@ -6,7 +6,6 @@ import static org.apache.spark.sql.functions.concat_ws;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.collect_set;
 import static org.apache.spark.sql.functions.current_timestamp;
-import static org.apache.spark.sql.functions.format_string;
 import static org.apache.spark.sql.functions.lag;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
@@ -81,8 +80,11 @@ public final class Sessions {
     private Sessions() {}
 
     /**
-     * The events with the session each belongs to: {@code session_number} (per student, from 1) and
-     * {@code session_key} (as in the sessions table).
+     * The events with the session each belongs to: {@code session_number} (per student, from 1),
+     * {@code starts_session} (1 on a session's first event, else 0) and {@code previous_timestamp}
+     * (the student's event before, null for the first). One sort: both windows run over the
+     * student's events in the same time order. The session's key is derived per session, not per
+     * event ({@link #summarise}).
      */
     public static Dataset<Row> assign(Dataset<Row> events, Duration inactivityGap) {
         WindowSpec byStudent = Window.partitionBy("student_id").orderBy("event_timestamp", "event_id");
@@ -91,24 +93,20 @@ public final class Sessions {
                 .withColumn("previous_timestamp", lag("event_timestamp", 1).over(byStudent))
                 .withColumn("starts_session", when(col("previous_timestamp").isNull()
                         .or(unix_micros(col("event_timestamp")).minus(unix_micros(col("previous_timestamp"))).gt(gapMicros)), 1).otherwise(0))
-                .withColumn("session_number", sum("starts_session").over(byStudent.rowsBetween(Window.unboundedPreceding(), Window.currentRow())))
-                .withColumn("session_key", sessionKey(col("student_id"),
-                        min("event_timestamp").over(Window.partitionBy("student_id", "session_number"))))
-                .drop("previous_timestamp", "starts_session");
+                .withColumn("session_number", sum("starts_session").over(byStudent.rowsBetween(Window.unboundedPreceding(), Window.currentRow())));
     }
 
     private static Column sessionKey(Column student, Column sessionStart) {
-        return sha2(concat_ws(":", student, format_string("%d", unix_micros(sessionStart))), 256);
+        return sha2(concat_ws(":", student, unix_micros(sessionStart).cast("string")), 256);
     }
 
-    /** Every session of the events, whatever day it starts on. */
-    public static Dataset<Row> of(Dataset<Row> events, Duration inactivityGap) {
+    /** Every session of events in sessions ({@link #assign}), whatever day it starts on. */
+    public static Dataset<Row> summarise(Dataset<Row> marked) {
         Column interaction = col("event_name").isin(INTERACTIONS.toArray());
         Column order = struct(col("event_timestamp"), col("event_id"));
-        Dataset<Row> marked = assign(events, inactivityGap);
-        Column country = Arrays.asList(events.columns()).contains("country")
+        Column country = Arrays.asList(marked.columns()).contains("country")
                 ? min_by(col("country"), when(col("country").isNotNull(), order)) : lit(null).cast(DataTypes.StringType);
-        Dataset<Row> sessions = marked.groupBy("student_id", "session_number", "session_key").agg(
+        Dataset<Row> sessions = marked.groupBy("student_id", "session_number").agg(
                 min("event_timestamp").as("session_start"),
                 max("event_timestamp").as("session_end"),
                 count(lit(1)).as("events"),
@@ -124,7 +122,7 @@ public final class Sessions {
                 coalesce(sum(when(col("event_name").equalTo("heartbeat"), coalesce(col("duration"), lit(0.0)))), lit(0.0)).as("engaged_seconds"),
                 size(collect_set("session_id")).cast("long").as("client_sessions"));
         return sessions.select(
-                col("session_key"),
+                sessionKey(col("student_id"), col("session_start")).as("session_key"),
                 col("student_id"),
                 col("session_start"),
                 col("session_end"),

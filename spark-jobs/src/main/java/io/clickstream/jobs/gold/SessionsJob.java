@@ -14,14 +14,16 @@ import org.apache.spark.sql.SparkSession;
  * day after, so a session that crosses midnight is whole and belongs to its first day.
  */
 public final class SessionsJob implements DailyJob {
+    private final GoldContext context;
     private final SparkSession spark;
     private final JobsConfig config;
     private final LakePaths paths;
 
-    public SessionsJob(SparkSession spark, JobsConfig config) {
-        this.spark = spark;
-        this.config = config;
-        this.paths = new LakePaths(config.lakeRoot());
+    public SessionsJob(GoldContext context) {
+        this.context = context;
+        this.spark = context.spark();
+        this.config = context.config();
+        this.paths = context.paths();
         Tables.createIfNotExists(spark, paths.goldSessions(), Sessions.TABLE,
                 "Gold: one row per student session (30-minute inactivity gap by default), by the UTC day it starts.", "session_date");
         Tables.createIfNotExists(spark, paths.goldSessionsQuarantine(), Sessions.QUARANTINE_TABLE,
@@ -35,8 +37,7 @@ public final class SessionsJob implements DailyJob {
 
     @Override
     public String run(LocalDate day) {
-        Dataset<Row> sessions = Sessions.of(GoldIo.silver(spark, paths, day.minusDays(1), day.plusDays(1)), config.gold().sessionInactivityGap())
-                .persist();
+        Dataset<Row> sessions = Sessions.summarise(context.aroundDay(day)).persist();
         try {
             GoldIo.replaceDay(Sessions.plausible(sessions, day, config.gold().maxSessionLength()), paths.goldSessions(), "session_date", day);
             GoldIo.replaceDay(Sessions.implausible(sessions, day, config.gold().maxSessionLength()), paths.goldSessionsQuarantine(),

@@ -3,18 +3,13 @@ package io.clickstream.jobs.gold;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
-import static org.apache.spark.sql.functions.countDistinct;
 import static org.apache.spark.sql.functions.current_timestamp;
-import static org.apache.spark.sql.functions.date_trunc;
 import static org.apache.spark.sql.functions.datediff;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.max;
-import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.sum;
-import static org.apache.spark.sql.functions.to_date;
 import static org.apache.spark.sql.functions.when;
 
-import java.time.Duration;
 import java.time.LocalDate;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -61,26 +56,29 @@ public final class StudentFeatures {
 
     private StudentFeatures() {}
 
-    /** {@code events}: silver events from {@code day - 27} to {@code day}, nothing later. */
-    public static Dataset<Row> compute(Dataset<Row> events, LocalDate day, Duration inactivityGap) {
-        Dataset<Row> withSessions = Sessions.assign(events, inactivityGap);
-        Dataset<Row> sessionStarts = withSessions.groupBy("student_id", "session_key")
-                .agg(to_date(min("event_timestamp")).as("start_date"))
-                .groupBy("student_id", "start_date").agg(count(lit(1)).as("sessions"));
+    /**
+     * @param earlier silver events from {@code day - 27} to {@code day - 1}, in sessions ({@link Sessions#assign})
+     * @param aroundDay silver events of the day before {@code day} to the day after, in sessions; only
+     *     the day's rows are read, and they only look back (to their previous event), so nothing
+     *     after the day counts
+     */
+    public static Dataset<Row> compute(Dataset<Row> earlier, Dataset<Row> aroundDay, LocalDate day) {
+        Column[] columns = {col("student_id"), col("event_date"), col("event_timestamp"), col("event_name"), col("scroll_depth"),
+                col("previous_timestamp"), col("starts_session")};
+        Dataset<Row> events = earlier.select(columns)
+                .unionByName(aroundDay.where(col("event_date").equalTo(lit(java.sql.Date.valueOf(day)))).select(columns));
+        // A session counts on the day it starts; within 28 days, the first day's first event starts one.
         Dataset<Row> perDay = events.groupBy("student_id", "event_date").agg(
                 count(lit(1)).as("events"),
-                ChapterEngagement.count("click").as("clicks"),
-                countDistinct(date_trunc("minute", col("event_timestamp"))).as("active_minutes"),
-                ChapterEngagement.count("video_play").as("video_plays"),
-                ChapterEngagement.count("video_complete").as("video_completions"),
-                ChapterEngagement.count("quiz_submit").as("quiz_attempts"),
-                ChapterEngagement.count("search").as("searches"),
+                GoldColumns.count("click").as("clicks"),
+                GoldColumns.distinctUnits("minute").as("active_minutes"),
+                sum("starts_session").cast("long").as("sessions"),
+                GoldColumns.count("video_play").as("video_plays"),
+                GoldColumns.count("video_complete").as("video_completions"),
+                GoldColumns.count("quiz_submit").as("quiz_attempts"),
+                GoldColumns.count("search").as("searches"),
                 sum(when(col("event_name").equalTo("scroll"), col("scroll_depth"))).as("scroll_sum"),
                 count(when(col("event_name").equalTo("scroll").and(col("scroll_depth").isNotNull()), 1)).as("scrolls"));
-        perDay = perDay.join(sessionStarts, perDay.col("student_id").equalTo(sessionStarts.col("student_id"))
-                        .and(perDay.col("event_date").equalTo(sessionStarts.col("start_date"))), "left")
-                .drop(sessionStarts.col("student_id")).drop("start_date")
-                .withColumn("sessions", coalesce(col("sessions"), lit(0L)));
         Column today = col("event_date").equalTo(lit(java.sql.Date.valueOf(day)));
         Column lastWeek = col("event_date").geq(lit(java.sql.Date.valueOf(day.minusDays(6))));
         Dataset<Row> perStudent = perDay.groupBy("student_id").agg(

@@ -21,6 +21,9 @@ public final class Sparks {
                 .config("spark.sql.streaming.noDataMicroBatches.enabled", false)
                 // Trino reads INT96 poorly; micros are exact and portable.
                 .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+                // Gold's per-session aggregates (collect_set) hash up to this many groups per task before falling back to
+                // sorting every row; the default (128) sorts a day's events again just to count distinct pages per session.
+                .config("spark.sql.objectHashAggregate.sortBased.fallbackThreshold", 262_144)
                 .config("spark.local.dir", localDir.getPath())
                 .config("spark.sql.warehouse.dir", new File(localDir, "warehouse").getPath())
                 .config("spark.ui.enabled", Boolean.getBoolean("clickstream.spark.ui"));
@@ -31,7 +34,9 @@ public final class Sparks {
                     .config("spark.driver.bindAddress", "127.0.0.1")
                     // File listings (Delta VACUUM, recursive reads) run as parallel Spark jobs of up to 10 000 tasks by
                     // default, which on a laptop's few cores takes minutes for a handful of files; a cluster keeps the default.
-                    .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", 8);
+                    .config("spark.sql.sources.parallelPartitionDiscovery.parallelism", 8)
+                    // Gold caches a day of events in memory; on a few cores, encoding the cache costs more than the memory it saves.
+                    .config("spark.sql.inMemoryColumnarStorage.compressed", false);
         }
         return builder.getOrCreate();
     }

@@ -73,7 +73,10 @@ class AnomaliesTest {
         Dataset<Row> dayEvents = spark.createDataFrame(events, new StructType().add("event_id", DataTypes.StringType)
                 .add("student_id", DataTypes.StringType).add("event_timestamp", DataTypes.TimestampType).add("user_agent", DataTypes.StringType));
 
-        List<String> actual = Anomalies.detect(hourly, dayEvents, DAY, SETTINGS).orderBy("kind", "subject").collectAsList().stream()
+        Dataset<Row> aroundDay = Sessions.assign(dayEvents.withColumn("event_date", org.apache.spark.sql.functions.to_date(
+                org.apache.spark.sql.functions.col("event_timestamp"))), java.time.Duration.ofMinutes(30));
+
+        List<String> actual = Anomalies.detect(hourly, aroundDay, DAY, SETTINGS).orderBy("kind", "subject").collectAsList().stream()
                 .map(row -> String.join(" | ", row.getAs("kind"), row.getAs("subject"), String.format("%.3f", row.<Double>getAs("score")),
                         String.valueOf(row.<Double>getAs("observed")), String.valueOf(row.<Object>getAs("expected")), row.getAs("reason")))
                 .toList();

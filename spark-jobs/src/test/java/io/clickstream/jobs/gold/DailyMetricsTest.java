@@ -33,8 +33,8 @@ class DailyMetricsTest {
         JobsConfig config = SharedSpark.config(lake);
         new StreamingJob(spark, config, EventContract.current())
                 .writeBatch(SharedSpark.kafkaRecords(SharedSpark.lines("/golden/daily-metrics/input.jsonl"), 0, Instant.now()), 0);
-        SessionsJob sessions = new SessionsJob(spark, config);
-        DailyMetricsJob job = new DailyMetricsJob(spark, config);
+        SessionsJob sessions = new SessionsJob(new GoldContext(spark, config));
+        DailyMetricsJob job = new DailyMetricsJob(new GoldContext(spark, config));
         for (String day : List.of("2026-11-20", "2026-11-21", "2026-11-20")) {   // the second 11-20 must replace, not add
             sessions.run(LocalDate.parse(day));
             job.run(LocalDate.parse(day));
@@ -67,8 +67,8 @@ class DailyMetricsTest {
     void aDayWithoutEventsHasOneRowOfZeros() throws Exception {
         JobsConfig config = SharedSpark.config(lake);
         new StreamingJob(spark, config, EventContract.current());
-        new SessionsJob(spark, config).run(LocalDate.parse("2026-01-01"));
-        assertEquals("0 active users, 0 sessions, 0 page views, 0 events", new DailyMetricsJob(spark, config).run(LocalDate.parse("2026-01-01")));
+        new SessionsJob(new GoldContext(spark, config)).run(LocalDate.parse("2026-01-01"));
+        assertEquals("0 active users, 0 sessions, 0 page views, 0 events", new DailyMetricsJob(new GoldContext(spark, config)).run(LocalDate.parse("2026-01-01")));
         Row row = spark.read().format("delta").load(new LakePaths(config.lakeRoot()).goldDailyMetrics()).first();
         assertEquals(0L, row.<Long>getAs("active_users_30d"));
         assertTrue(row.isNullAt(row.fieldIndex("bounce_rate")), "no sessions: no bounce rate");

@@ -32,9 +32,9 @@ class DataQualityTest {
         LakePaths paths = new LakePaths(config.lakeRoot());
         new StreamingJob(spark, config, EventContract.current())
                 .writeBatch(SharedSpark.kafkaRecords(SharedSpark.lines("/golden/sessions/input.jsonl"), 0, Instant.now()), 0);
-        new SessionsJob(spark, config).run(DAY);
-        new DailyMetricsJob(spark, config).run(DAY);
-        DataQualityJob job = new DataQualityJob(spark, config);
+        new SessionsJob(new GoldContext(spark, config)).run(DAY);
+        new DailyMetricsJob(new GoldContext(spark, config)).run(DAY);
+        DataQualityJob job = new DataQualityJob(new GoldContext(spark, config));
         assertEquals("9 checks passed (silver.rows 18, silver.duplicate_event_ids 0, silver.null_keys 0, silver.late_events 0, "
                 + "silver.quarantined 0, bronze.records 0, gold.sessions 5, gold.duplicate_session_keys 0, gold.daily_metrics_rows 1)", job.run(DAY));
 

@@ -43,7 +43,7 @@ class EngagementTest {
 
     @Test
     void chapterEngagementEqualsHandComputedValues() throws Exception {
-        ChapterEngagementJob job = new ChapterEngagementJob(spark, config);
+        ChapterEngagementJob job = new ChapterEngagementJob(new GoldContext(spark, config));
         assertEquals("2 chapters", job.run(DAY));
         assertEquals("2 chapters", job.run(DAY));
         assertEquals(expected("expected-chapters.csv"), lines(paths.goldChapterEngagement(), "metric_date", "chapter_id"));
@@ -51,7 +51,7 @@ class EngagementTest {
 
     @Test
     void hourlyMetricsHaveEveryHourAndHandComputedBusyHours() throws Exception {
-        HourlyMetricsJob job = new HourlyMetricsJob(spark, config);
+        HourlyMetricsJob job = new HourlyMetricsJob(new GoldContext(spark, config));
         assertEquals("24 hours, busiest 2026-11-20T09:00:00Z with 13 events from 2 students", job.run(DAY));
         job.run(DAY);
         List<Row> hours = spark.read().format("delta").load(paths.goldHourlyMetrics()).orderBy("metric_hour").collectAsList();
@@ -62,7 +62,7 @@ class EngagementTest {
 
     @Test
     void studentFeaturesArePointInTimeAndEqualHandComputedValues() throws Exception {
-        StudentFeaturesJob job = new StudentFeaturesJob(spark, config);
+        StudentFeaturesJob job = new StudentFeaturesJob(new GoldContext(spark, config));
         assertEquals("3 students", job.run(LocalDate.parse("2026-11-15")));
         assertEquals("3 students", job.run(DAY));
         job.run(DAY);
@@ -76,8 +76,8 @@ class EngagementTest {
      */
     @Test
     void dailyClickFrequencyScrollBucketsAndSearchTerms() {
-        new SessionsJob(spark, config).run(DAY);
-        new DailyMetricsJob(spark, config).run(DAY);
+        new SessionsJob(new GoldContext(spark, config)).run(DAY);
+        new DailyMetricsJob(new GoldContext(spark, config)).run(DAY);
         Row metrics = GoldIo.day(spark, paths.goldDailyMetrics(), "metric_date", DAY).first();
         assertEquals(2.0 / 12, metrics.<Double>getAs("click_frequency"), 1e-12);
         assertEquals(List.of(1L, 1L, 0L, 1L), List.of(metrics.<Long>getAs("scroll_events_0_25"), metrics.<Long>getAs("scroll_events_25_50"),

@@ -36,8 +36,8 @@ class FunnelsTest {
                         defaults.gold().anomalies(), defaults.gold().vacuumRetention()));
         new StreamingJob(spark, config, EventContract.current())
                 .writeBatch(SharedSpark.kafkaRecords(SharedSpark.lines("/golden/funnels/input.jsonl"), 0, Instant.now()), 0);
-        FunnelsJob job = new FunnelsJob(spark, config);
-        assertEquals("course-to-quiz 5 > 3 > 3 > 1, search-to-video 2 > 1 students", job.run(LocalDate.parse("2026-11-20")));
+        FunnelsJob job = new FunnelsJob(new GoldContext(spark, config));
+        assertEquals("course-to-quiz 5 > 3 > 3 > 1, search-to-video 3 > 2 students", job.run(LocalDate.parse("2026-11-20")));
         job.run(LocalDate.parse("2026-11-21"));
         job.run(LocalDate.parse("2026-11-20"));          // re-run: must replace, not add
 

@@ -40,7 +40,7 @@ class MaintenanceTest {
         long rows = spark.read().format("delta").load(paths.silverEvents()).count();
         assertTrue(filesBefore > partitions, "the test needs several files per partition, got " + filesBefore + " for " + partitions);
 
-        String report = new MaintenanceJob(spark, config).run(DAY);
+        String report = new MaintenanceJob(new GoldContext(spark, config)).run(DAY);
 
         java.util.regex.Matcher figures = java.util.regex.Pattern.compile(
                 "2 tables: compacted (\\d+) files of the day into (\\d+); vacuum removed 0 files older than 168 hours").matcher(report);

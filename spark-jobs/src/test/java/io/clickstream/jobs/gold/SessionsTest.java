@@ -33,7 +33,7 @@ class SessionsTest {
         JobsConfig config = SharedSpark.config(lake);
         new StreamingJob(spark, config, EventContract.current())
                 .writeBatch(SharedSpark.kafkaRecords(SharedSpark.lines("/golden/sessions/input.jsonl"), 0, Instant.now()), 0);
-        SessionsJob job = new SessionsJob(spark, config);
+        SessionsJob job = new SessionsJob(new GoldContext(spark, config));
         assertEquals("5 sessions, 1 implausible (quarantined)", job.run(LocalDate.parse("2026-11-20")));
         assertEquals("1 sessions, 0 implausible (quarantined)", job.run(LocalDate.parse("2026-11-21")));
         job.run(LocalDate.parse("2026-11-20"));          // re-run: must replace, not add
@@ -58,6 +58,24 @@ class SessionsTest {
                         .map(row -> String.join(",", text(row, "session_date"), text(row, "student_id"), text(row, "session_start"),
                                 text(row, "session_end"), text(row, "duration_seconds"), text(row, "events"), text(row, "page_views"),
                                 text(row, "pages"), text(row, "engaged_seconds"), text(row, "reason"))).toList());
+    }
+
+    @Test
+    void aRunThatSharesTheDayReadsSilverAgainWhenLateEventsArrive() throws Exception {
+        JobsConfig config = SharedSpark.config(lake);
+        StreamingJob stream = new StreamingJob(spark, config, EventContract.current());
+        stream.writeBatch(SharedSpark.kafkaRecords(SharedSpark.lines("/golden/sessions/input.jsonl"), 0, Instant.now()), 0);
+        GoldContext context = new GoldContext(spark, config);
+        SessionsJob job = new SessionsJob(context);
+        assertEquals("5 sessions, 1 implausible (quarantined)", job.run(LocalDate.parse("2026-11-20")));
+
+        // The day is cached by the context; a late event for it lands in silver (a new Delta version).
+        stream.writeBatch(SharedSpark.kafkaRecords(List.of("{\"event_id\": \"late-1\", \"student_id\": \"student-late\", "
+                + "\"event_name\": \"page_view\", \"page_url\": \"/courses/algebra\", \"session_id\": \"s-late\", "
+                + "\"timestamp\": \"2026-11-20T10:00:00Z\", \"received_at\": \"2026-11-22T10:00:00Z\", \"schema_version\": 1}"),
+                1_000, Instant.now()), 1);
+        assertEquals("6 sessions, 1 implausible (quarantined)", job.run(LocalDate.parse("2026-11-20")));
+        context.release();
     }
 
     private static String text(Row row, String column) {
