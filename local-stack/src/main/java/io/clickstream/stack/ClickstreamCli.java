@@ -93,10 +93,8 @@ public final class ClickstreamCli {
         // Gold jobs share one entry point that takes the job's name; the streaming job has its own.
         String mainClass = args.get(0).equals("streaming") ? "io.clickstream.jobs.streaming.StreamingJob" : "io.clickstream.jobs.gold.GoldCli";
         List<String> arguments = args.get(0).equals("streaming") ? args.subList(1, args.size()) : args;
-        List<String> jvm = new ArrayList<>(List.of("-Xmx2g"));
-        jvm.addAll(Modules.SPARK_JVM_OPTIONS);
         ProcessBuilder builder = new ProcessBuilder(new Modules(settings.home())
-                .javaCommand("spark-jobs", jvm, mainClass, arguments)).inheritIO();
+                .javaCommand("spark-jobs", Modules.sparkJvmOptions(), mainClass, arguments)).inheritIO();
         builder.environment().putIfAbsent("CLICKSTREAM_LAKE_ROOT", settings.lakeRoot().toString());
         builder.environment().putIfAbsent("CLICKSTREAM_SPARK_LOCAL_DIR", settings.workDir().resolve("spark-tmp").toString());
         builder.environment().putIfAbsent("SPARK_LOCAL_IP", "127.0.0.1");

@@ -250,8 +250,8 @@ public final class LocalStack implements AutoCloseable {
     }
 
     private List<String> sparkJob(String mainClass, List<String> arguments) {
-        List<String> jvm = new ArrayList<>(List.of(settings.processMarker(), "-Xmx2g"));
-        jvm.addAll(Modules.SPARK_JVM_OPTIONS);
+        List<String> jvm = new ArrayList<>(List.of(settings.processMarker()));
+        jvm.addAll(Modules.sparkJvmOptions());
         return modules.javaCommand("spark-jobs", jvm, mainClass, arguments);
     }
 

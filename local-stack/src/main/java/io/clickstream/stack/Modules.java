@@ -36,6 +36,21 @@ public final class Modules {
         this.home = home;
     }
 
+    /**
+     * JVM options of a Spark job the project starts as a plain java process: the heap
+     * ({@code CLICKSTREAM_SPARK_HEAP}, default 2g; a day of millions of events wants more, see
+     * docs/benchmarks.md) and {@link #SPARK_JVM_OPTIONS}.
+     */
+    public static List<String> sparkJvmOptions() {
+        String heap = System.getenv().getOrDefault("CLICKSTREAM_SPARK_HEAP", "2g");
+        if (!heap.matches("\\d+[kKmMgG]?")) {
+            throw new IllegalArgumentException("CLICKSTREAM_SPARK_HEAP must be a JVM heap size such as 2g or 6144m, not '" + heap + "'");
+        }
+        List<String> options = new ArrayList<>(List.of("-Xmx" + heap));
+        options.addAll(SPARK_JVM_OPTIONS);
+        return options;
+    }
+
     /** {@code java <jvmOptions> -cp <module jar>:<module>/target/lib/* <mainClass> <arguments>} with the running JVM's java. */
     public List<String> javaCommand(String module, List<String> jvmOptions, String mainClass, List<String> arguments) {
         List<String> command = new ArrayList<>();
