@@ -237,6 +237,34 @@ class PipelineIT {
         assertEquals(4L, stack.queryLong("SELECT count(*) FROM delta.gold.funnels WHERE metric_date = DATE '" + DAY + "'"));
     }
 
+    @Test
+    @Order(3)
+    void theDataScienceNotebookRunsAgainstTrinoOnTheGoldTables() throws Exception {
+        // Runs after the DAG test, which built and registered gold for DAY (3 students, 5 sessions).
+        Path home = stack.settings().home();
+        Path output = stack.workDir().resolve("notebooks");
+        runCommand(home.resolve("notebooks"), List.of("jupyter-nbconvert", "--to", "notebook", "--execute", "student_engagement.ipynb",
+                "--output-dir", output.toString(), "--ExecutePreprocessor.timeout=300"),
+                Map.of("TRINO_SERVER", "http://127.0.0.1:" + stack.settings().trinoPort()));
+        StringBuilder printed = new StringBuilder();
+        for (JsonNode cell : MAPPER.readTree(output.resolve("student_engagement.ipynb").toFile()).get("cells")) {
+            for (JsonNode out : cell.path("outputs")) {
+                out.path("text").forEach(line -> printed.append(line.asText()));
+                if (out.path("text").isTextual()) {
+                    printed.append(out.path("text").asText());
+                }
+            }
+        }
+        String text = printed.toString();
+        assertTrue(text.contains("feature day " + DAY + ": 3 students with features"), text);
+        assertTrue(text.contains("5 sessions of 3 students in the 28 days ending " + DAY), text);
+        java.util.regex.Matcher segments = java.util.regex.Pattern.compile("segments: (.*)").matcher(text);
+        assertTrue(segments.find(), text);
+        // Every student with features is in exactly one segment (the notebook asserts it too).
+        assertEquals(3, java.util.regex.Pattern.compile("(low|medium|high|all) (\\d+)").matcher(segments.group(1)).results()
+                .mapToInt(match -> Integer.parseInt(match.group(2))).sum(), segments.group(0));
+    }
+
     /** Airflow's templates as our DAGs use them: {{ ds }} and {{ macros.ds_add(ds, N) }}; anything else fails. */
     private static String renderTemplate(String template, LocalDate ds) {
         java.util.regex.Matcher matcher = java.util.regex.Pattern.compile("\\{\\{\\s*(.*?)\\s*\\}\\}").matcher(template);
