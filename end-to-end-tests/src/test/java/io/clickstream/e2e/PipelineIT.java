@@ -265,6 +265,101 @@ class PipelineIT {
                 .mapToInt(match -> Integer.parseInt(match.group(2))).sum(), segments.group(0));
     }
 
+    @Test
+    @Order(4)
+    void everySupersetDatasetAndChartQueriesTheLakeAsItsChartsExpect() throws Exception {
+        // Fresh events, so the Live dashboard's minute windows have something to show.
+        String livePage = "/courses/live-" + RUN;
+        java.time.Instant now = java.time.Instant.now();
+        assertEquals(200, post(LmsEvent.batch(
+                LmsEvent.of("page_view", RAW_IDS.get("A"), livePage).at(now.toString()).session("live-A-" + RUN),
+                LmsEvent.of("click", RAW_IDS.get("A"), livePage).at(now.plusSeconds(1).toString()).session("live-A-" + RUN),
+                LmsEvent.of("page_view", RAW_IDS.get("B"), livePage).at(now.toString()).session("live-B-" + RUN))).statusCode());
+        Await.until("fresh silver events", Duration.ofMinutes(2), () -> stack.queryLong(
+                "SELECT count(*) FROM delta.silver.clickstream_processed WHERE page_url = '" + livePage + "'"), 3L);
+
+        Path bundle = stack.settings().home().resolve("superset/bundle/clickstream");
+        ObjectMapper yaml = new ObjectMapper(new com.fasterxml.jackson.dataformat.yaml.YAMLFactory());
+        Map<String, JsonNode> datasets = new java.util.HashMap<>();
+        Map<String, JsonNode> charts = new java.util.HashMap<>();
+        String databaseUuid = yaml.readTree(bundle.resolve("databases/Clickstream_Trino.yaml").toFile()).get("uuid").asText();
+        try (Stream<Path> files = Files.walk(bundle)) {
+            for (Path file : files.filter(path -> path.toString().endsWith(".yaml")).toList()) {
+                JsonNode node = yaml.readTree(file.toFile());
+                if (file.getParent().getFileName().toString().equals("charts")) {
+                    charts.put(node.get("uuid").asText(), node);
+                }
+                else if (file.getParent().getParent().getFileName().toString().equals("datasets")) {
+                    assertEquals(databaseUuid, node.get("database_uuid").asText(), file + " uses the bundle's database");
+                    datasets.put(node.get("uuid").asText(), node);
+                }
+            }
+        }
+        assertEquals(6, datasets.size());
+        assertEquals(12, charts.size());
+
+        // Every dataset's SQL runs on Trino and returns exactly the columns it declares.
+        Map<String, List<String>> columnsOf = new java.util.HashMap<>();
+        try (java.sql.Connection trino = java.sql.DriverManager.getConnection(stack.trino().jdbcUrl(), "superset", null)) {
+            for (JsonNode dataset : datasets.values()) {
+                List<String> declared = new ArrayList<>();
+                dataset.get("columns").forEach(column -> declared.add(column.get("column_name").asText()));
+                List<String> actual = new ArrayList<>();
+                try (java.sql.ResultSet rows = trino.createStatement().executeQuery(dataset.get("sql").asText())) {
+                    for (int i = 1; i <= rows.getMetaData().getColumnCount(); i++) {
+                        actual.add(rows.getMetaData().getColumnLabel(i));
+                    }
+                    // This small lake has no anomaly; every other dataset has rows.
+                    assertTrue(rows.next() || dataset.get("table_name").asText().equals("anomalies"),
+                            dataset.get("table_name").asText() + " has rows on this lake");
+                }
+                assertEquals(declared, actual, dataset.get("table_name").asText());
+                columnsOf.put(dataset.get("uuid").asText(), declared);
+            }
+
+            // Every chart uses only its dataset's columns; its query, as Superset would build it, returns what it shows.
+            Map<String, Integer> minimumRows = Map.ofEntries(
+                    Map.entry("Active users (DAU, WAU, MAU)", 1), Map.entry("Sessions per day", 1), Map.entry("Bounce rate", 1),
+                    Map.entry("Median session length (s)", 1), Map.entry("Top pages", 2), Map.entry("Scroll depth", 4),
+                    Map.entry("Course-to-quiz funnel", 4), Map.entry("Anomalies", 0), Map.entry("Students active, last 5 minutes", 1),
+                    Map.entry("Events per minute", 1), Map.entry("Active pages, last 15 minutes", 1), Map.entry("Recent actions", 3));
+            for (JsonNode chart : charts.values()) {
+                String name = chart.get("slice_name").asText();
+                JsonNode dataset = datasets.get(chart.get("dataset_uuid").asText());
+                assertTrue(dataset != null, name + ": its dataset is in the bundle");
+                SupersetChartQuery query = SupersetChartQuery.of(chart.get("params"), dataset.get("sql").asText());
+                assertTrue(columnsOf.get(dataset.get("uuid").asText()).containsAll(query.columns()),
+                        name + " uses " + query.columns() + ", dataset has " + columnsOf.get(dataset.get("uuid").asText()));
+                List<Map<String, Object>> rows = new ArrayList<>();
+                try (java.sql.ResultSet result = trino.createStatement().executeQuery(query.sql())) {
+                    while (result.next()) {
+                        rows.add(Map.of("first", String.valueOf(result.getObject(1))));
+                    }
+                }
+                assertTrue(rows.size() >= minimumRows.get(name), name + ": " + rows.size() + " rows from " + query.sql());
+                if (name.equals("Students active, last 5 minutes")) {
+                    assertEquals("2", rows.get(0).get("first"), "A and B just sent events");
+                }
+                if (name.equals("Course-to-quiz funnel")) {
+                    assertEquals(4, rows.size(), "one bar per step");
+                }
+            }
+        }
+
+        // The dashboards place only charts of the bundle, and the Live one refreshes itself.
+        for (String dashboard : List.of("Learning_engagement", "Live")) {
+            JsonNode node = yaml.readTree(bundle.resolve("dashboards/" + dashboard + ".yaml").toFile());
+            node.get("position").forEach(item -> {
+                if (item.path("type").asText().equals("CHART")) {
+                    assertTrue(charts.containsKey(item.at("/meta/uuid").asText()), dashboard + " places " + item.at("/meta/sliceName").asText());
+                }
+            });
+            if (dashboard.equals("Live")) {
+                assertTrue(node.at("/metadata/refresh_frequency").asInt() > 0 && node.at("/metadata/refresh_frequency").asInt() <= 10);
+            }
+        }
+    }
+
     /** Airflow's templates as our DAGs use them: {{ ds }} and {{ macros.ds_add(ds, N) }}; anything else fails. */
     private static String renderTemplate(String template, LocalDate ds) {
         java.util.regex.Matcher matcher = java.util.regex.Pattern.compile("\\{\\{\\s*(.*?)\\s*\\}\\}").matcher(template);
