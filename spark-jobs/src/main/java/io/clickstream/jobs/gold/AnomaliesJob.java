@@ -1,26 +1,16 @@
 package io.clickstream.jobs.gold;
 
 import io.clickstream.jobs.JobsConfig;
-import io.clickstream.jobs.lake.LakePaths;
 import io.clickstream.jobs.lake.Tables;
 import io.delta.tables.DeltaTable;
 import java.time.LocalDate;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 
 /** Gold {@code anomalies} for a day: traffic against gold hourly metrics of the baseline days, bot-like students from silver. */
-public final class AnomaliesJob implements DailyJob {
-    private final GoldContext context;
-    private final SparkSession spark;
-    private final JobsConfig config;
-    private final LakePaths paths;
-
+public final class AnomaliesJob extends GoldJob {
     public AnomaliesJob(GoldContext context) {
-        this.context = context;
-        this.spark = context.spark();
-        this.config = context.config();
-        this.paths = context.paths();
+        super(context);
         Tables.createIfNotExists(spark, paths.goldAnomalies(), Anomalies.TABLE,
                 "Gold: traffic spikes and drops per hour and bot-like students, with the reason and the score.", "metric_date");
     }

@@ -3,30 +3,19 @@ package io.clickstream.jobs.gold;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 
-import io.clickstream.jobs.JobsConfig;
-import io.clickstream.jobs.lake.LakePaths;
 import io.clickstream.jobs.lake.Tables;
 import io.delta.tables.DeltaTable;
 import java.time.LocalDate;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 
 /**
  * Gold daily metrics and top pages for a day, replacing exactly that day. Reads the day's gold
  * sessions, so the sessions job runs first (as {@code bin/clickstream job gold} and the Airflow DAG do).
  */
-public final class DailyMetricsJob implements DailyJob {
-    private final GoldContext context;
-    private final SparkSession spark;
-    private final JobsConfig config;
-    private final LakePaths paths;
-
+public final class DailyMetricsJob extends GoldJob {
     public DailyMetricsJob(GoldContext context) {
-        this.context = context;
-        this.spark = context.spark();
-        this.config = context.config();
-        this.paths = context.paths();
+        super(context);
         Tables.createIfNotExists(spark, paths.goldDailyMetrics(), DailyMetrics.METRICS_TABLE,
                 "Gold: one row of engagement metrics per UTC day.", "metric_date");
         Tables.createIfNotExists(spark, paths.goldDailyTopPages(), DailyMetrics.TOP_PAGES_TABLE,

@@ -1,22 +1,14 @@
 package io.clickstream.jobs.gold;
 
-import io.clickstream.jobs.lake.LakePaths;
 import io.clickstream.jobs.lake.Tables;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.stream.Collectors;
-import org.apache.spark.sql.SparkSession;
 
 /** Gold {@code data_quality} for a day; throws (a failed run, a failed Airflow task) when a hard check fails, after recording it. */
-public final class DataQualityJob implements DailyJob {
-    private final GoldContext context;
-    private final SparkSession spark;
-    private final LakePaths paths;
-
+public final class DataQualityJob extends GoldJob {
     public DataQualityJob(GoldContext context) {
-        this.context = context;
-        this.spark = context.spark();
-        this.paths = context.paths();
+        super(context);
         Tables.createIfNotExists(spark, paths.goldDataQuality(), DataQuality.TABLE,
                 "Gold: data quality checks per UTC day and layer; hard checks fail the run.", "check_date");
     }

@@ -1,30 +1,19 @@
 package io.clickstream.jobs.gold;
 
-import io.clickstream.jobs.JobsConfig;
-import io.clickstream.jobs.lake.LakePaths;
 import io.clickstream.jobs.lake.Tables;
 import java.time.LocalDate;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 
 /**
  * Gold {@code funnels} for a day: every funnel of the configuration, per step. Reads silver for the
  * day before (to cut sessions the same way as the sessions job), the day and the day after (steps
  * after midnight).
  */
-public final class FunnelsJob implements DailyJob {
-    private final GoldContext context;
-    private final SparkSession spark;
-    private final JobsConfig config;
-    private final LakePaths paths;
-
+public final class FunnelsJob extends GoldJob {
     public FunnelsJob(GoldContext context) {
-        this.context = context;
-        this.spark = context.spark();
-        this.config = context.config();
-        this.paths = context.paths();
+        super(context);
         Tables.createIfNotExists(spark, paths.goldFunnels(), Funnels.TABLE,
                 "Gold: conversion funnels from the configuration, per UTC day and step.", "metric_date");
     }

@@ -1,21 +1,13 @@
 package io.clickstream.jobs.gold;
 
-import io.clickstream.jobs.lake.LakePaths;
 import io.clickstream.jobs.lake.Tables;
 import java.time.LocalDate;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 
 /** Gold {@code hourly_metrics}: the day's 24 hours, rebuilt whole (cheap), so an hourly schedule may run it every hour. */
-public final class HourlyMetricsJob implements DailyJob {
-    private final GoldContext context;
-    private final SparkSession spark;
-    private final LakePaths paths;
-
+public final class HourlyMetricsJob extends GoldJob {
     public HourlyMetricsJob(GoldContext context) {
-        this.context = context;
-        this.spark = context.spark();
-        this.paths = context.paths();
+        super(context);
         Tables.createIfNotExists(spark, paths.goldHourlyMetrics(), HourlyMetrics.TABLE, "Gold: activity per UTC hour.", "metric_date");
     }
 

@@ -1,13 +1,10 @@
 package io.clickstream.jobs.gold;
 
-import io.clickstream.jobs.JobsConfig;
-import io.clickstream.jobs.lake.LakePaths;
 import io.delta.tables.DeltaTable;
 import java.time.LocalDate;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 
 /**
  * Lake upkeep for a day: compacts the day's partition of every Delta table (streaming writes many
@@ -15,17 +12,9 @@ import org.apache.spark.sql.SparkSession;
  * retention still needs (VACUUM; the retention is at least 7 days, so readers and time travel of
  * the last week are safe). Reports what it compacted and removed.
  */
-public final class MaintenanceJob implements DailyJob {
-    private final GoldContext context;
-    private final SparkSession spark;
-    private final JobsConfig config;
-    private final LakePaths paths;
-
+public final class MaintenanceJob extends GoldJob {
     public MaintenanceJob(GoldContext context) {
-        this.context = context;
-        this.spark = context.spark();
-        this.config = context.config();
-        this.paths = context.paths();
+        super(context);
     }
 
     @Override

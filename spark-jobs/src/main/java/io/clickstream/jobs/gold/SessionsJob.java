@@ -1,29 +1,18 @@
 package io.clickstream.jobs.gold;
 
-import io.clickstream.jobs.JobsConfig;
-import io.clickstream.jobs.lake.LakePaths;
 import io.clickstream.jobs.lake.Tables;
 import java.time.LocalDate;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 
 /**
  * Gold {@code sessions} (and {@code sessions_quarantine} for implausible ones) for a day: the
  * sessions that start on that UTC day, cut from silver events of the day before, the day and the
  * day after, so a session that crosses midnight is whole and belongs to its first day.
  */
-public final class SessionsJob implements DailyJob {
-    private final GoldContext context;
-    private final SparkSession spark;
-    private final JobsConfig config;
-    private final LakePaths paths;
-
+public final class SessionsJob extends GoldJob {
     public SessionsJob(GoldContext context) {
-        this.context = context;
-        this.spark = context.spark();
-        this.config = context.config();
-        this.paths = context.paths();
+        super(context);
         Tables.createIfNotExists(spark, paths.goldSessions(), Sessions.TABLE,
                 "Gold: one row per student session (30-minute inactivity gap by default), by the UTC day it starts.", "session_date");
         Tables.createIfNotExists(spark, paths.goldSessionsQuarantine(), Sessions.QUARANTINE_TABLE,

@@ -1,28 +1,17 @@
 package io.clickstream.jobs.gold;
 
-import io.clickstream.jobs.JobsConfig;
-import io.clickstream.jobs.lake.LakePaths;
 import io.clickstream.jobs.lake.Tables;
 import java.time.LocalDate;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
 
 /**
  * Gold {@code student_features} for a day: reads silver for the day and the 27 before it, never
  * later, so each day's rows are point-in-time correct however late the job runs.
  */
-public final class StudentFeaturesJob implements DailyJob {
-    private final GoldContext context;
-    private final SparkSession spark;
-    private final JobsConfig config;
-    private final LakePaths paths;
-
+public final class StudentFeaturesJob extends GoldJob {
     public StudentFeaturesJob(GoldContext context) {
-        this.context = context;
-        this.spark = context.spark();
-        this.config = context.config();
-        this.paths = context.paths();
+        super(context);
         Tables.createIfNotExists(spark, paths.goldStudentFeatures(), StudentFeatures.TABLE,
                 "Gold: ML features, one row per student and UTC day, point-in-time correct (see docs/data-contracts.md).", "feature_date");
     }
