@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clickstream.ingest.config.IngestConfig;
+import io.clickstream.ingest.sink.KafkaEventSink;
+import io.clickstream.ingest.sink.SinkRecord;
 import io.clickstream.stack.Directories;
 import io.clickstream.stack.LocalStack;
 import io.clickstream.stack.StackSettings;
@@ -15,6 +18,8 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,7 +29,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -95,6 +102,31 @@ class IngestOutageIT {
         stack.restartIngest();
         awaitSpoolDrained();
         assertExactlyOnce(accepted);
+    }
+
+    @Test
+    void readingBackFindsExactlyTheRecordsTheBrokerHolds() throws Exception {
+        String run = UUID.randomUUID().toString();
+        List<SinkRecord> written = new ArrayList<>();
+        List<SinkRecord> neverSent = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            SinkRecord record = new SinkRecord(StackSettings.TOPIC, "student-" + (i % 4),
+                    ("{\"event_id\":\"" + run + "-" + i + "\"}").getBytes(StandardCharsets.UTF_8));
+            (i % 3 == 0 ? neverSent : written).add(record);
+        }
+        try (KafkaEventSink sink = new KafkaEventSink(new IngestConfig.Kafka(stack.broker().bootstrapServers(), StackSettings.TOPIC,
+                StackSettings.DEAD_LETTER_TOPIC, 5, "none", 10_000))) {
+            long before = System.currentTimeMillis();
+            sink.store(written).get(30, TimeUnit.SECONDS);
+            List<SinkRecord> candidates = new ArrayList<>(neverSent);
+            candidates.addAll(written);
+
+            Set<ByteBuffer> found = sink.alreadyStored(candidates, before);
+            assertEquals(written.stream().map(r -> ByteBuffer.wrap(r.value())).collect(Collectors.toSet()), found,
+                    "exactly the records the broker acknowledged are found, none of those never sent");
+            assertEquals(Set.of(), sink.alreadyStored(candidates, System.currentTimeMillis() + Duration.ofMinutes(5).toMillis()),
+                    "nothing was written after the given time");
+        }
     }
 
     private static void sendBatch(int size, Set<String> accepted) {

@@ -27,6 +27,19 @@ final class RecordingSink implements EventSink {
     }
 
     @Override
+    public java.util.Set<java.nio.ByteBuffer> alreadyStored(List<SinkRecord> candidates, long sinceMillis) {
+        java.util.Set<java.nio.ByteBuffer> held = new java.util.HashSet<>();
+        records.forEach(record -> held.add(java.nio.ByteBuffer.wrap(record.value())));
+        java.util.Set<java.nio.ByteBuffer> found = new java.util.HashSet<>();
+        candidates.forEach(candidate -> {
+            if (held.contains(java.nio.ByteBuffer.wrap(candidate.value()))) {
+                found.add(java.nio.ByteBuffer.wrap(candidate.value()));
+            }
+        });
+        return found;
+    }
+
+    @Override
     public boolean isHealthy() {
         return !failing;
     }

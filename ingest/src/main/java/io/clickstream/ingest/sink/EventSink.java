@@ -1,7 +1,9 @@
 package io.clickstream.ingest.sink;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -25,6 +27,13 @@ public interface EventSink extends AutoCloseable {
             return null;
         });
     }
+
+    /**
+     * The values (compared byte for byte) of those candidates the sink already holds among what it
+     * stored since {@code sinceMillis}. Settles records whose earlier delivery had no clear
+     * outcome: a send that timed out may still have been written, and must not be written twice.
+     */
+    Set<ByteBuffer> alreadyStored(List<SinkRecord> candidates, long sinceMillis) throws Exception;
 
     /** True when the sink can take events now. */
     boolean isHealthy();

@@ -3,9 +3,13 @@ package io.clickstream.ingest.sink;
 import static java.util.Objects.requireNonNull;
 
 import io.clickstream.ingest.config.IngestConfig;
+import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -15,14 +19,26 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /** Publishes with acks=all and idempotence, so an acknowledged event is on every in-sync replica exactly once. */
 public final class KafkaEventSink implements EventSink {
+    /** Record timestamps may come from a broker's clock (LogAppendTime); the topic is read from this much earlier. */
+    private static final Duration CLOCK_MARGIN = Duration.ofMinutes(1);
+    /** Reading back what was written since a delivery without outcome must finish within this. */
+    private static final Duration READ_BACK_TIMEOUT = Duration.ofMinutes(2);
+
+    private final IngestConfig.Kafka config;
     private final KafkaProducer<String, byte[]> producer;
     private final Admin admin;
     private final java.util.concurrent.locks.ReentrantLock sendLock = new java.util.concurrent.locks.ReentrantLock();
@@ -30,7 +46,7 @@ public final class KafkaEventSink implements EventSink {
     private final ExecutorService acknowledgements;
 
     public KafkaEventSink(IngestConfig.Kafka config) {
-        requireNonNull(config, "config is null");
+        this.config = requireNonNull(config, "config is null");
         this.producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all",
@@ -108,6 +124,56 @@ public final class KafkaEventSink implements EventSink {
                 tracker.failed(i, e);
             }
         }
+    }
+
+    /**
+     * Reads every partition of the candidates' topics from {@code sinceMillis} (less a clock margin)
+     * to its current end and returns the candidate values found there.
+     */
+    @Override
+    public Set<ByteBuffer> alreadyStored(List<SinkRecord> candidates, long sinceMillis) {
+        Map<String, Set<ByteBuffer>> wantedByTopic = new HashMap<>();
+        for (SinkRecord candidate : candidates) {
+            wantedByTopic.computeIfAbsent(candidate.topic(), topic -> new HashSet<>()).add(ByteBuffer.wrap(candidate.value()));
+        }
+        Set<ByteBuffer> found = new HashSet<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.CLIENT_ID_CONFIG, "clickstream-ingest-read-back"),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            long deadline = System.nanoTime() + READ_BACK_TIMEOUT.toNanos();
+            for (Map.Entry<String, Set<ByteBuffer>> topic : wantedByTopic.entrySet()) {
+                Map<TopicPartition, Long> since = new HashMap<>();
+                for (PartitionInfo partition : consumer.partitionsFor(topic.getKey(), READ_BACK_TIMEOUT)) {
+                    since.put(new TopicPartition(topic.getKey(), partition.partition()), sinceMillis - CLOCK_MARGIN.toMillis());
+                }
+                Map<TopicPartition, Long> ends = consumer.endOffsets(since.keySet(), READ_BACK_TIMEOUT);
+                Map<TopicPartition, Long> starts = new HashMap<>();
+                consumer.offsetsForTimes(since, READ_BACK_TIMEOUT).forEach((partition, start) -> {
+                    if (start != null && start.offset() < ends.get(partition)) {   // null: nothing written since
+                        starts.put(partition, start.offset());
+                    }
+                });
+                consumer.assign(starts.keySet());
+                starts.forEach(consumer::seek);
+                while (starts.keySet().stream().anyMatch(partition -> consumer.position(partition) < ends.get(partition))) {
+                    if (System.nanoTime() > deadline) {
+                        throw new org.apache.kafka.common.errors.TimeoutException("reading back " + topic.getKey() + " took longer than "
+                                + READ_BACK_TIMEOUT);
+                    }
+                    for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                        ByteBuffer value = ByteBuffer.wrap(record.value());
+                        if (record.value() != null && record.offset() < ends.get(new TopicPartition(record.topic(), record.partition()))
+                                && topic.getValue().contains(value)) {
+                            found.add(value);
+                        }
+                    }
+                }
+            }
+        }
+        return found;
     }
 
     @Override

@@ -12,6 +12,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import java.util.zip.CRC32C;
@@ -27,14 +28,22 @@ import org.slf4j.LoggerFactory;
  * middle of an append leaves an incomplete last record; it was never acknowledged to a client,
  * so reading stops there. A segment with a damaged record before its end is moved to
  * {@code corrupt/} and reported, never deleted.
+ *
+ * <p>A segment holding records whose delivery had no clear outcome (a send that timed out, a replay
+ * cut short) has a marker file beside it, {@code <segment>.doubt}, with the earliest time such a
+ * record was sent: before replaying it, the replayer reads back what the broker got since then.
  */
 public final class DiskSpool implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DiskSpool.class);
     private static final int MAGIC = 0x5C11C0DE;
     private static final String SUFFIX = ".spool";
+    private static final String DOUBT_SUFFIX = ".doubt";
 
-    /** A closed segment, oldest first: what the replayer sends next. */
-    public record Segment(Path file, List<SinkRecord> records) {}
+    /**
+     * A closed segment, oldest first: what the replayer sends next. {@code inDoubtSince}, when
+     * present, is the earliest time (epoch millis) a record of it was sent without a clear outcome.
+     */
+    public record Segment(Path file, List<SinkRecord> records, OptionalLong inDoubtSince) {}
 
     /** Thrown when an append would grow the spool beyond its bound. */
     public static final class SpoolFullException extends IOException {
@@ -59,11 +68,24 @@ public final class DiskSpool implements AutoCloseable {
         this.maxBytes = maxBytes;
         this.segmentBytes = segmentBytes;
         try (Stream<Path> files = Files.list(directory)) {
+            for (Path marker : files.filter(f -> f.getFileName().toString().endsWith(SUFFIX + DOUBT_SUFFIX)).toList()) {
+                if (Files.notExists(segmentOf(marker))) {
+                    Files.delete(marker);
+                }
+            }
+        }
+        try (Stream<Path> files = Files.list(directory)) {
+            for (Path unfinished : files.filter(f -> f.getFileName().toString().endsWith(DOUBT_SUFFIX + ".tmp")).toList()) {
+                Files.delete(unfinished);      // a crash while a marker was written; the segment's records were not yet appended
+            }
+        }
+        try (Stream<Path> files = Files.list(directory)) {
             for (Path file : files.filter(f -> f.getFileName().toString().endsWith(SUFFIX)).toList()) {
                 long sequence = Long.parseLong(file.getFileName().toString().replace(SUFFIX, ""));
                 List<SinkRecord> records = read(file);
                 if (records.isEmpty()) {
                     Files.delete(file);
+                    Files.deleteIfExists(markerOf(file));
                     continue;
                 }
                 closedSegments.put(sequence, file);
@@ -79,12 +101,39 @@ public final class DiskSpool implements AutoCloseable {
 
     /** Appends in order and forces the bytes to disk; only then is the caller allowed to answer success. */
     public synchronized void append(List<SinkRecord> records) throws IOException {
+        append(records, OptionalLong.empty());
+    }
+
+    /**
+     * Appends records that were sent at {@code sentAt} (epoch millis) without a clear outcome: the
+     * broker may hold them already. Their segment is marked before the records are written.
+     */
+    public synchronized void appendInDoubt(List<SinkRecord> records, long sentAt) throws IOException {
+        append(records, OptionalLong.of(sentAt));
+    }
+
+    /** Marks a segment about to be sent (again) at {@code sentAt}, keeping an earlier mark. */
+    public synchronized Segment markInDoubt(Segment segment, long sentAt) throws IOException {
+        long since = Math.min(sentAt, segment.inDoubtSince().orElse(Long.MAX_VALUE));
+        if (since != segment.inDoubtSince().orElse(Long.MAX_VALUE)) {
+            writeMarker(segment.file(), since);
+        }
+        return new Segment(segment.file(), segment.records(), OptionalLong.of(since));
+    }
+
+    private void append(List<SinkRecord> records, OptionalLong sentAt) throws IOException {
         ByteBuffer buffer = encode(records);
         if (totalBytes + buffer.remaining() > maxBytes) {
             throw new SpoolFullException(maxBytes);
         }
         if (current == null || current.size() >= segmentBytes) {
             roll();
+        }
+        if (sentAt.isPresent()) {
+            OptionalLong marked = readMarker(currentFile);
+            if (marked.isEmpty() || marked.getAsLong() > sentAt.getAsLong()) {
+                writeMarker(currentFile, sentAt.getAsLong());
+            }
         }
         int length = buffer.remaining();
         while (buffer.hasRemaining()) {
@@ -105,13 +154,14 @@ public final class DiskSpool implements AutoCloseable {
             return Optional.empty();
         }
         Path file = closedSegments.firstEntry().getValue();
-        return Optional.of(new Segment(file, read(file)));
+        return Optional.of(new Segment(file, read(file), readMarker(file)));
     }
 
     /** Forgets a segment once every record of it was acknowledged by the broker. */
     public synchronized void delete(Segment segment) throws IOException {
         long size = Files.size(segment.file());
         Files.delete(segment.file());
+        Files.deleteIfExists(markerOf(segment.file()));
         closedSegments.values().remove(segment.file());
         totalBytes -= size;
         totalRecords -= segment.records().size();
@@ -138,18 +188,60 @@ public final class DiskSpool implements AutoCloseable {
         closeCurrent();
     }
 
-    private void roll() throws IOException {
-        closeCurrent();
-        currentFile = directory.resolve(String.format("%020d%s", nextSequence++, SUFFIX));
-        current = FileChannel.open(currentFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        currentRecords = 0;
-        // The new file's directory entry must survive a crash too.
+    private static Path markerOf(Path segment) {
+        return segment.resolveSibling(segment.getFileName() + DOUBT_SUFFIX);
+    }
+
+    private static Path segmentOf(Path marker) {
+        String name = marker.getFileName().toString();
+        return marker.resolveSibling(name.substring(0, name.length() - DOUBT_SUFFIX.length()));
+    }
+
+    private static OptionalLong readMarker(Path segment) throws IOException {
+        Path marker = markerOf(segment);
+        if (Files.notExists(marker)) {
+            return OptionalLong.empty();
+        }
+        String text = Files.readString(marker, StandardCharsets.UTF_8).trim();
+        try {
+            return OptionalLong.of(Long.parseLong(text));
+        }
+        catch (NumberFormatException e) {
+            // A crash while the marker was written: the whole segment is in doubt since any time.
+            LOG.warn("doubt marker {} is unreadable ({}); the segment is checked against everything the broker holds", marker, text);
+            return OptionalLong.of(0);
+        }
+    }
+
+    /** Writes the marker through a temporary file, forced to disk, then moved into place. */
+    private void writeMarker(Path segment, long since) throws IOException {
+        Path marker = markerOf(segment);
+        Path temporary = marker.resolveSibling(marker.getFileName() + ".tmp");
+        try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.wrap(Long.toString(since).getBytes(StandardCharsets.UTF_8)));
+            channel.force(true);
+        }
+        Files.move(temporary, marker, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        forceDirectory();
+    }
+
+    private void forceDirectory() {
         try (FileChannel dir = FileChannel.open(directory, StandardOpenOption.READ)) {
             dir.force(true);
         }
         catch (IOException e) {
             LOG.debug("directory fsync not supported here: {}", e.getMessage());
         }
+    }
+
+    private void roll() throws IOException {
+        closeCurrent();
+        currentFile = directory.resolve(String.format("%020d%s", nextSequence++, SUFFIX));
+        current = FileChannel.open(currentFile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        currentRecords = 0;
+        // The new file's directory entry must survive a crash too.
+        forceDirectory();
     }
 
     private void closeCurrent() throws IOException {
@@ -163,6 +255,7 @@ public final class DiskSpool implements AutoCloseable {
         }
         else {
             Files.deleteIfExists(currentFile);
+            Files.deleteIfExists(markerOf(currentFile));
         }
         current = null;
         currentFile = null;

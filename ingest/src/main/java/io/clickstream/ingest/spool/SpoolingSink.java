@@ -4,10 +4,12 @@ import io.clickstream.ingest.sink.Delivery;
 import io.clickstream.ingest.sink.EventSink;
 import io.clickstream.ingest.sink.SinkRecord;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -20,14 +22,18 @@ import org.slf4j.LoggerFactory;
  * sends the spool back in order once the broker answers.
  *
  * <ul>
- *   <li>Only records the broker definitively failed (after the producer's delivery timeout) are
- *       spooled, so a record the broker acknowledged is never spooled too.</li>
+ *   <li>Only records the broker failed (after the producer's delivery timeout) are spooled, so a
+ *       record the broker acknowledged is never spooled too. A timed-out record may still have been
+ *       written, so it is spooled as <em>in doubt</em>.</li>
  *   <li>While anything is spooled, new records go to the spool behind it, so replay keeps arrival
  *       order; the sink returns to the broker once the spool is empty.</li>
  *   <li>A full spool fails the store: the client gets 503 and keeps its events.</li>
- *   <li>Replay sends one segment at a time and deletes it after every record was acknowledged. If
- *       the broker fails in the middle of a segment, the segment is sent again later, so records of
- *       it may reach the topic twice; silver de-duplicates by event_id.</li>
+ *   <li>Replay sends one segment at a time and deletes it after every record was acknowledged. A
+ *       segment is marked in doubt before it is sent, so a replay cut short (broker failure, ingest
+ *       killed) is resumed knowing some records may be in the topic already.</li>
+ *   <li>Before an in-doubt segment is sent, the broker is read back from the time of the first
+ *       doubtful send and the records it already holds are left out: every accepted record reaches
+ *       the topic exactly once.</li>
  * </ul>
  */
 public final class SpoolingSink implements EventSink {
@@ -59,6 +65,7 @@ public final class SpoolingSink implements EventSink {
                 return spoolNow(records);
             }
         }
+        long sentAt = System.currentTimeMillis();
         return broker.deliver(records).thenCompose(delivery -> {
             if (delivery.allStored()) {
                 return CompletableFuture.<Void>completedFuture(null);
@@ -68,7 +75,13 @@ public final class SpoolingSink implements EventSink {
                     rootMessage(delivery.firstFailure()));
             synchronized (modeLock) {
                 spooling = true;
-                return spoolNow(failed);
+                try {
+                    spool.appendInDoubt(failed, sentAt);
+                    return CompletableFuture.<Void>completedFuture(null);
+                }
+                catch (IOException e) {
+                    return CompletableFuture.<Void>failedFuture(e);
+                }
             }
         });
     }
@@ -106,19 +119,41 @@ public final class SpoolingSink implements EventSink {
                 if (!broker.isHealthy()) {
                     return;
                 }
-                Optional<DiskSpool.Segment> segment = spool.oldest();
-                if (segment.isEmpty()) {
+                Optional<DiskSpool.Segment> oldest = spool.oldest();
+                if (oldest.isEmpty()) {
                     continue;
                 }
-                broker.store(segment.get().records()).get(2, TimeUnit.MINUTES);
-                spool.delete(segment.get());
-                LOG.info("replayed {} spooled records from {}; {} left", segment.get().records().size(),
-                        segment.get().file().getFileName(), spool.records());
+                DiskSpool.Segment segment = oldest.get();
+                List<SinkRecord> toSend = notYetStored(segment);
+                segment = spool.markInDoubt(segment, System.currentTimeMillis());
+                broker.store(toSend).get(2, TimeUnit.MINUTES);
+                spool.delete(segment);
+                LOG.info("replayed {} spooled records from {}; {} left", toSend.size(), segment.file().getFileName(), spool.records());
             }
         }
         catch (Exception e) {
             LOG.warn("spool replay paused: {}", rootMessage(e));
         }
+    }
+
+    /** The segment's records less those the broker already holds, when the segment is in doubt. */
+    private List<SinkRecord> notYetStored(DiskSpool.Segment segment) throws Exception {
+        if (segment.inDoubtSince().isEmpty()) {
+            return segment.records();
+        }
+        Set<ByteBuffer> stored = broker.alreadyStored(segment.records(), segment.inDoubtSince().getAsLong());
+        if (stored.isEmpty()) {
+            return segment.records();
+        }
+        List<SinkRecord> rest = segment.records().stream().filter(record -> !stored.contains(ByteBuffer.wrap(record.value()))).toList();
+        LOG.info("{} of {} records of {} were sent before without an answer and are in the topic already; they are not sent again",
+                segment.records().size() - rest.size(), segment.records().size(), segment.file().getFileName());
+        return rest;
+    }
+
+    @Override
+    public Set<ByteBuffer> alreadyStored(List<SinkRecord> candidates, long sinceMillis) throws Exception {
+        return broker.alreadyStored(candidates, sinceMillis);
     }
 
     /** Ready when the broker answers or the spool has room. */
