@@ -3,39 +3,24 @@ package io.clickstream.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.clickstream.ingest.config.IngestConfig;
 import io.clickstream.ingest.sink.KafkaEventSink;
 import io.clickstream.ingest.sink.SinkRecord;
 import io.clickstream.stack.Directories;
 import io.clickstream.stack.LocalStack;
 import io.clickstream.stack.StackSettings;
-import io.clickstream.testing.Await;
 import io.clickstream.testing.FreePorts;
-import io.clickstream.testing.LmsEvent;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -45,8 +30,6 @@ import org.junit.jupiter.api.Test;
  * ingest accepted must be in the topic exactly once afterwards.
  */
 class IngestOutageIT {
-    private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static LocalStack stack;
 
     @BeforeAll
@@ -67,11 +50,12 @@ class IngestOutageIT {
 
     @Test
     void brokerOutageUnderLoadLosesAndDuplicatesNothing() throws Exception {
-        Set<String> accepted = ConcurrentHashMap.newKeySet();
+        AcceptedEvents events = new AcceptedEvents(stack);
+        Set<String> accepted = events.accepted;
         AtomicBoolean sending = new AtomicBoolean(true);
         Thread sender = new Thread(() -> {
             while (sending.get()) {
-                sendBatch(20, accepted);
+                events.sendBatch(20);
             }
         }, "outage-sender");
         sender.start();
@@ -84,24 +68,24 @@ class IngestOutageIT {
         sending.set(false);
         sender.join();
 
-        awaitSpoolDrained();
+        events.awaitSpoolDrained();
         assertTrue(accepted.size() > acceptedDuringOutage, "events were accepted after the broker returned");
-        assertExactlyOnce(accepted);
+        events.assertInTopicExactlyOnce();
     }
 
     @Test
     void spoolSurvivesSigkillOfIngestAndIsReplayedAfterRestart() throws Exception {
         stack.stopBroker();
-        Set<String> accepted = ConcurrentHashMap.newKeySet();
+        AcceptedEvents events = new AcceptedEvents(stack);
         for (int i = 0; i < 10; i++) {
-            sendBatch(25, accepted);
+            events.sendBatch(25);
         }
-        assertEquals(250, accepted.size(), "with the broker down, events are accepted into the spool");
+        assertEquals(250, events.accepted.size(), "with the broker down, events are accepted into the spool");
         stack.killIngest();
         stack.restartBroker();
         stack.restartIngest();
-        awaitSpoolDrained();
-        assertExactlyOnce(accepted);
+        events.awaitSpoolDrained();
+        events.assertInTopicExactlyOnce();
     }
 
     @Test
@@ -127,55 +111,5 @@ class IngestOutageIT {
             assertEquals(Set.of(), sink.alreadyStored(candidates, System.currentTimeMillis() + Duration.ofMinutes(5).toMillis()),
                     "nothing was written after the given time");
         }
-    }
-
-    private static void sendBatch(int size, Set<String> accepted) {
-        List<LmsEvent> events = new ArrayList<>();
-        for (int i = 0; i < size; i++) {
-            events.add(LmsEvent.pageView("outage-student-" + (i % 7), "/courses/algebra").id(UUID.randomUUID().toString()));
-        }
-        try {
-            HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(stack.trackEndpoint())
-                    .header("Content-Type", "application/json").header("Authorization", stack.authorization()).timeout(Duration.ofSeconds(60))
-                    .POST(HttpRequest.BodyPublishers.ofString(LmsEvent.batch(events.toArray(LmsEvent[]::new)))).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() == 200) {
-                events.forEach(event -> accepted.add(event.eventId()));
-            }
-        }
-        catch (Exception e) {
-            // Not accepted: the client keeps it. Only accepted events are checked.
-        }
-    }
-
-    private static void awaitSpoolDrained() throws Exception {
-        Await.until("spool drained", Duration.ofMinutes(2), () -> {
-            HttpResponse<String> ready = HTTP.send(HttpRequest.newBuilder(URI.create(stack.ingestUrl() + "/ready")).build(),
-                    HttpResponse.BodyHandlers.ofString());
-            JsonNode state = MAPPER.readTree(ready.body());
-            return state.path("spool_records").asLong(-1) == 0 && "direct".equals(state.path("mode").asText());
-        }, true);
-    }
-
-    private static void assertExactlyOnce(Set<String> accepted) throws Exception {
-        Map<String, Integer> seen = new HashMap<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.broker().bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "outage-" + UUID.randomUUID(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new StringDeserializer())) {
-            consumer.subscribe(List.of(StackSettings.TOPIC));
-            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-            long quietSince = System.nanoTime();
-            while (System.nanoTime() < deadline && System.nanoTime() - quietSince < Duration.ofSeconds(5).toNanos()) {
-                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(500))) {
-                    seen.merge(MAPPER.readTree(record.value()).get("event_id").asText(), 1, Integer::sum);
-                    quietSince = System.nanoTime();
-                }
-            }
-        }
-        List<String> missing = accepted.stream().filter(id -> !seen.containsKey(id)).toList();
-        List<String> duplicated = accepted.stream().filter(id -> seen.getOrDefault(id, 0) > 1).toList();
-        assertEquals(List.of(), missing, missing.size() + " accepted events lost");
-        assertEquals(List.of(), duplicated, duplicated.size() + " accepted events duplicated");
     }
 }

@@ -59,7 +59,8 @@ public final class IngestApp implements AutoCloseable {
                 .description("Records waiting in the local spool for the broker").register(registry);
         io.micrometer.core.instrument.Gauge.builder("clickstream.ingest.spool.bytes", spool, DiskSpool::bytes)
                 .description("Bytes of the local spool").register(registry);
-        EventSink sink = new SpoolingSink(new KafkaEventSink(config.kafka()), spool, config.spool().replayInterval());
+        EventSink sink = new SpoolingSink(new KafkaEventSink(config.kafka()), spool, config.spool().replayInterval(),
+                config.spool().inDoubtSettle());
         TrackService service = new TrackService(
                 mapper,
                 contract,

@@ -80,6 +80,12 @@ public final class ChildProcess implements AutoCloseable {
         throw timedOut;
     }
 
+    /** Ends the process with SIGKILL, as a crash or the OOM killer would, and waits until it is gone. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
     /** Waits for the process to end by itself (a batch job) and returns its exit code. */
     public int awaitExit(Duration timeout) throws InterruptedException {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

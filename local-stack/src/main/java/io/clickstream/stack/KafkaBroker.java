@@ -16,80 +16,123 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
- * A real single-node Apache Kafka broker in KRaft mode (broker and controller in one JVM),
- * started from this module's classpath. Data lives under {@code <work>/kafka}.
+ * Real Apache Kafka in KRaft mode, started from this module's classpath: one node (broker and
+ * controller in one JVM, data under {@code <work>/kafka}) or a cluster of several such nodes on
+ * loopback (data under {@code <work>/kafka/node-N}), where topics get three replicas and
+ * {@code min.insync.replicas=2}, as in production.
  */
 public final class KafkaBroker implements AutoCloseable {
-    private final ChildProcess process;
+    /** Node ports: client port and controller port of each node, node 1 first. */
+    public record Ports(int port, int controllerPort) {}
+
+    private final List<ChildProcess> nodes;
     private final String bootstrapServers;
 
-    private KafkaBroker(ChildProcess process, String bootstrapServers) {
-        this.process = process;
+    private KafkaBroker(List<ChildProcess> nodes, String bootstrapServers) {
+        this.nodes = nodes;
         this.bootstrapServers = bootstrapServers;
     }
 
     public static KafkaBroker start(Modules modules, Path workDir, String processMarker, int port, int controllerPort, int defaultPartitions)
             throws Exception {
-        Path dir = workDir.resolve("kafka");
-        Path data = dir.resolve("data");
-        Files.createDirectories(dir);
-        Path properties = dir.resolve("server.properties");
-        Files.writeString(properties, String.join("\n",
-                "process.roles=broker,controller",
-                "node.id=1",
-                "controller.quorum.bootstrap.servers=127.0.0.1:" + controllerPort,
-                "listeners=PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort,
-                "advertised.listeners=PLAINTEXT://127.0.0.1:" + port,
-                "controller.listener.names=CONTROLLER",
-                "inter.broker.listener.name=PLAINTEXT",
-                "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-                "log.dirs=" + data.toAbsolutePath(),
-                "num.partitions=" + defaultPartitions,
-                // One node: internal topics cannot have more replicas than that.
-                "offsets.topic.replication.factor=1",
-                "transaction.state.log.replication.factor=1",
-                "transaction.state.log.min.isr=1",
-                "share.coordinator.state.topic.replication.factor=1",
-                "share.coordinator.state.topic.min.isr=1",
-                "group.initial.rebalance.delay.ms=0",
-                // Topics are created on purpose, with their partition count, never by a typo.
-                "auto.create.topics.enable=false",
-                "log.retention.hours=168",
-                ""));
+        return start(modules, workDir, processMarker, List.of(new Ports(port, controllerPort)), defaultPartitions);
+    }
+
+    public static KafkaBroker start(Modules modules, Path workDir, String processMarker, List<Ports> ports, int defaultPartitions)
+            throws Exception {
+        boolean cluster = ports.size() > 1;
+        int replicas = Math.min(3, ports.size());
+        String voters = java.util.stream.IntStream.range(0, ports.size())
+                .mapToObj(i -> (i + 1) + "@127.0.0.1:" + ports.get(i).controllerPort()).collect(java.util.stream.Collectors.joining(","));
         String classpath = modules.classpath("local-stack");
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> jvm = List.of(java, processMarker, "-Xmx512m", "-Dlog4j2.configurationFile=" + writeLogConfig(dir), "-cp", classpath);
-        Path log = workDir.resolve("logs").resolve("kafka.log");
-        if (!Files.exists(data.resolve("meta.properties"))) {
-            List<String> format = new java.util.ArrayList<>(jvm);
-            format.addAll(List.of("kafka.tools.StorageTool", "format", "-t", randomClusterId(jvm, dir),
-                    "-c", properties.toString(), "--standalone"));
-            ChildProcess formatter = ChildProcess.start("kafka-format", format, Map.of(), dir.toFile(), log);
-            int exit = formatter.awaitExit(Duration.ofMinutes(2));
-            if (exit != 0) {
-                throw new IllegalStateException("formatting Kafka storage failed (exit " + exit + ")\n" + formatter.tail());
-            }
-        }
-        List<String> server = new java.util.ArrayList<>(jvm);
-        server.addAll(List.of("kafka.Kafka", properties.toString()));
-        ChildProcess process = ChildProcess.start("kafka", server, Map.of(), dir.toFile(), log);
-        KafkaBroker broker = new KafkaBroker(process, "127.0.0.1:" + port);
+        String javaBinary = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path base = workDir.resolve("kafka");
+        Files.createDirectories(base);
+        List<String> jvm = List.of(javaBinary, processMarker, "-Xmx512m", "-Dlog4j2.configurationFile=" + writeLogConfig(base), "-cp", classpath);
+        String clusterId = null;
+        List<ChildProcess> started = new java.util.ArrayList<>();
         try {
-            process.awaitReady("accepting connections on port " + port, Duration.ofMinutes(2), broker::answers);
+            for (int i = 0; i < ports.size(); i++) {
+                Ports node = ports.get(i);
+                Path dir = cluster ? base.resolve("node-" + (i + 1)) : base;
+                Path data = dir.resolve("data");
+                Files.createDirectories(dir);
+                Path properties = dir.resolve("server.properties");
+                Files.writeString(properties, String.join("\n",
+                        "process.roles=broker,controller",
+                        "node.id=" + (i + 1),
+                        cluster ? "controller.quorum.voters=" + voters : "controller.quorum.bootstrap.servers=127.0.0.1:" + node.controllerPort(),
+                        "listeners=PLAINTEXT://127.0.0.1:" + node.port() + ",CONTROLLER://127.0.0.1:" + node.controllerPort(),
+                        "advertised.listeners=PLAINTEXT://127.0.0.1:" + node.port(),
+                        "controller.listener.names=CONTROLLER",
+                        "inter.broker.listener.name=PLAINTEXT",
+                        "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                        "log.dirs=" + data.toAbsolutePath(),
+                        "num.partitions=" + defaultPartitions,
+                        // Internal topics cannot have more replicas than nodes.
+                        "default.replication.factor=" + replicas,
+                        "min.insync.replicas=" + Math.max(1, replicas - 1),
+                        "offsets.topic.replication.factor=" + replicas,
+                        "transaction.state.log.replication.factor=" + replicas,
+                        "transaction.state.log.min.isr=" + Math.max(1, replicas - 1),
+                        "share.coordinator.state.topic.replication.factor=" + replicas,
+                        "share.coordinator.state.topic.min.isr=" + Math.max(1, replicas - 1),
+                        "unclean.leader.election.enable=false",
+                        // On loopback a lost node is noticed in seconds, not the default 9 s.
+                        "broker.session.timeout.ms=3000",
+                        "broker.heartbeat.interval.ms=500",
+                        // A failed follower leaves the in-sync replicas after this (ingest's in-doubt settle time is longer).
+                        "replica.lag.time.max.ms=10000",
+                        "group.initial.rebalance.delay.ms=0",
+                        // Topics are created on purpose, with their partition count, never by a typo.
+                        "auto.create.topics.enable=false",
+                        "log.retention.hours=168",
+                        ""));
+                Path log = workDir.resolve("logs").resolve(cluster ? "kafka-" + (i + 1) + ".log" : "kafka.log");
+                if (!Files.exists(data.resolve("meta.properties"))) {
+                    clusterId = clusterId != null ? clusterId : randomClusterId(jvm, dir);
+                    List<String> format = new java.util.ArrayList<>(jvm);
+                    format.addAll(List.of("kafka.tools.StorageTool", "format", "-t", clusterId, "-c", properties.toString()));
+                    if (!cluster) {
+                        format.add("--standalone");
+                    }
+                    ChildProcess formatter = ChildProcess.start("kafka-format", format, Map.of(), dir.toFile(), log);
+                    int exit = formatter.awaitExit(Duration.ofMinutes(2));
+                    if (exit != 0) {
+                        throw new IllegalStateException("formatting Kafka storage failed (exit " + exit + ")\n" + formatter.tail());
+                    }
+                }
+                List<String> server = new java.util.ArrayList<>(jvm);
+                server.addAll(List.of("kafka.Kafka", properties.toString()));
+                started.add(ChildProcess.start(cluster ? "kafka-" + (i + 1) : "kafka", server, Map.of(), dir.toFile(), log));
+            }
+            String bootstrap = ports.stream().map(node -> "127.0.0.1:" + node.port()).collect(java.util.stream.Collectors.joining(","));
+            KafkaBroker broker = new KafkaBroker(List.copyOf(started), bootstrap);
+            started.get(0).awaitReady("accepting connections on " + bootstrap, Duration.ofMinutes(2), () -> broker.answers(ports.size()));
+            return broker;
         }
         catch (Exception e) {
-            process.close();
+            started.forEach(ChildProcess::close);
             throw e;
         }
-        return broker;
+    }
+
+    /** Kills node {@code index} (from 1) with SIGKILL, as a crash would; the others keep running. */
+    public void kill(int index) throws InterruptedException {
+        nodes.get(index - 1).kill();
+    }
+
+    public int nodeCount() {
+        return nodes.size();
     }
 
     public String bootstrapServers() {
         return bootstrapServers;
     }
 
+    /** The first node's process (its log and state); a single-node broker has only this one. */
     public ChildProcess process() {
-        return process;
+        return nodes.get(0);
     }
 
     /** Creates the topics that do not exist yet; existing ones keep their partitions. */
@@ -101,7 +144,9 @@ public final class KafkaBroker implements AutoCloseable {
                     continue;
                 }
                 try {
-                    admin.createTopics(List.of(new NewTopic(topic.getKey(), topic.getValue(), (short) 1))).all().get(30, TimeUnit.SECONDS);
+                    // Replication factor and min.insync.replicas: the brokers' defaults (3 and 2 on a cluster).
+                    admin.createTopics(List.of(new NewTopic(topic.getKey(), java.util.Optional.of(topic.getValue()), java.util.Optional.empty())))
+                            .all().get(30, TimeUnit.SECONDS);
                 }
                 catch (ExecutionException e) {
                     if (!(e.getCause() instanceof TopicExistsException)) {
@@ -117,9 +162,10 @@ public final class KafkaBroker implements AutoCloseable {
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000));
     }
 
-    private boolean answers() {
+    /** True when {@code expected} brokers are registered with the cluster. */
+    private boolean answers(int expected) {
         try (Admin admin = admin()) {
-            return !admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).isEmpty();
+            return admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() >= expected;
         }
         catch (Exception e) {
             return false;
@@ -160,6 +206,6 @@ public final class KafkaBroker implements AutoCloseable {
 
     @Override
     public void close() {
-        process.close();
+        nodes.forEach(ChildProcess::close);
     }
 }

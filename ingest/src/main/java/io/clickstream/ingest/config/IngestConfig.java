@@ -56,10 +56,15 @@ public record IngestConfig(Http http, Auth auth, Kafka kafka, Spool spool, Priva
     }
 
     /** Where records go while the broker cannot take them, and how much may wait there. */
-    public record Spool(String directory, long maxBytes, long segmentBytes, Duration replayInterval) {
+    /** {@code inDoubtSettle}: how long records sent without an answer wait before the topic is read back for them. */
+    public record Spool(String directory, long maxBytes, long segmentBytes, Duration replayInterval, Duration inDoubtSettle) {
         public Spool {
             requireNonNull(directory, "directory is null");
             requireNonNull(replayInterval, "replayInterval is null");
+            requireNonNull(inDoubtSettle, "inDoubtSettle is null");
+            if (inDoubtSettle.isNegative()) {
+                throw new IllegalArgumentException("ingest.spool.in-doubt-settle must not be negative, got " + inDoubtSettle);
+            }
             checkRange("ingest.spool.max-bytes", maxBytes, 1024 * 1024, Long.MAX_VALUE);
             checkRange("ingest.spool.segment-bytes", segmentBytes, 64 * 1024, maxBytes);
         }
@@ -114,7 +119,7 @@ public record IngestConfig(Http http, Auth auth, Kafka kafka, Spool spool, Priva
                             c.getString("kafka.dead-letter-topic"), c.getInt("kafka.linger-ms"), c.getString("kafka.compression"),
                             c.getInt("kafka.delivery-timeout-ms")),
                     new Spool(c.getString("spool.directory"), c.getBytes("spool.max-bytes"), c.getBytes("spool.segment-bytes"),
-                            c.getDuration("spool.replay-interval")),
+                            c.getDuration("spool.replay-interval"), c.getDuration("spool.in-doubt-settle")),
                     new Privacy(c.getString("privacy.pseudonymisation-key"), c.getInt("privacy.ipv4-prefix-bits"),
                             c.getInt("privacy.ipv6-prefix-bits")),
                     new Validation(c.getDuration("validation.max-clock-skew"), c.getDuration("validation.max-event-age")));

@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  *       killed) is resumed knowing some records may be in the topic already.</li>
  *   <li>Before an in-doubt segment is sent, the broker is read back from the time of the first
  *       doubtful send and the records it already holds are left out: every accepted record reaches
- *       the topic exactly once.</li>
+ *       the topic exactly once. The read-back waits {@code inDoubtSettle} after that send, so a
+ *       record the broker appended but could not yet commit (a replica just failed) is visible.</li>
  * </ul>
  */
 public final class SpoolingSink implements EventSink {
@@ -42,12 +43,19 @@ public final class SpoolingSink implements EventSink {
     private final EventSink broker;
     private final DiskSpool spool;
     private final ScheduledExecutorService replayer;
+    private final Duration inDoubtSettle;
     private final Object modeLock = new Object();
     private boolean spooling;
 
-    public SpoolingSink(EventSink broker, DiskSpool spool, Duration replayInterval) {
+    /**
+     * {@code inDoubtSettle}: how long a segment with records sent without an answer waits before
+     * the broker is read back for them. A record appended while a failed replica is still counted
+     * in sync becomes visible only once the leader drops it (Kafka's replica.lag.time.max.ms).
+     */
+    public SpoolingSink(EventSink broker, DiskSpool spool, Duration replayInterval, Duration inDoubtSettle) {
         this.broker = broker;
         this.spool = spool;
+        this.inDoubtSettle = inDoubtSettle;
         this.spooling = !spool.isEmpty();
         this.replayer = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "spool-replayer");
@@ -124,6 +132,13 @@ public final class SpoolingSink implements EventSink {
                     continue;
                 }
                 DiskSpool.Segment segment = oldest.get();
+                long settledAt = segment.inDoubtSince().orElse(0) + inDoubtSettle.toMillis();
+                if (segment.inDoubtSince().isPresent() && System.currentTimeMillis() < settledAt) {
+                    // Order is kept: everything behind this segment waits with it.
+                    LOG.debug("{} holds records sent without an answer; reading the topic back in {} ms", segment.file().getFileName(),
+                            settledAt - System.currentTimeMillis());
+                    return;
+                }
                 List<SinkRecord> toSend = notYetStored(segment);
                 segment = spool.markInDoubt(segment, System.currentTimeMillis());
                 broker.store(toSend).get(2, TimeUnit.MINUTES);

@@ -80,7 +80,7 @@ class SpoolingSinkTest {
     void outageIsSpooledThenReplayedInOrderWithoutDuplicates() throws Exception {
         FlakyBroker broker = new FlakyBroker();
         DiskSpool spool = new DiskSpool(dir, 10_000_000, 64 * 1024);
-        SpoolingSink sink = new SpoolingSink(broker, spool, Duration.ofHours(1));   // replay is driven by the test
+        SpoolingSink sink = new SpoolingSink(broker, spool, Duration.ofHours(1), Duration.ZERO);   // replay is driven by the test
         sink.store(DiskSpoolTest.records(0, 10, 100)).get();
         assertEquals(10, broker.stored.size());
 
@@ -105,7 +105,7 @@ class SpoolingSinkTest {
         FlakyBroker broker = new FlakyBroker();
         broker.failing = record -> record.key() != null && record.key().endsWith("3");
         DiskSpool spool = new DiskSpool(dir, 10_000_000, 64 * 1024);
-        SpoolingSink sink = new SpoolingSink(broker, spool, Duration.ofHours(1));
+        SpoolingSink sink = new SpoolingSink(broker, spool, Duration.ofHours(1), Duration.ZERO);
         sink.store(DiskSpoolTest.records(0, 20, 100)).get();
         assertEquals(2, spool.records(), "key-3 and key-13 failed; the 18 acknowledged records must not be spooled too");
         broker.failing = record -> false;
@@ -120,7 +120,7 @@ class SpoolingSinkTest {
         FlakyBroker broker = new FlakyBroker();
         broker.writtenButUnanswered = record -> record.key() != null && record.key().endsWith("3");
         DiskSpool spool = new DiskSpool(dir, 10_000_000, 64 * 1024);
-        SpoolingSink sink = new SpoolingSink(broker, spool, Duration.ofHours(1));
+        SpoolingSink sink = new SpoolingSink(broker, spool, Duration.ofHours(1), Duration.ZERO);
         long before = System.currentTimeMillis();
         sink.store(DiskSpoolTest.records(0, 20, 100)).get();
         assertEquals(2, spool.records(), "key-3 and key-13 had no answer: they are spooled, in doubt");
@@ -135,11 +135,29 @@ class SpoolingSinkTest {
     }
 
     @Test
+    void recordsInDoubtWaitForTheBrokerToSettleBeforeTheyAreReadBack() throws Exception {
+        FlakyBroker broker = new FlakyBroker();
+        broker.up = false;
+        DiskSpool spool = new DiskSpool(dir, 10_000_000, 64 * 1024);
+        SpoolingSink sink = new SpoolingSink(broker, spool, Duration.ofHours(1), Duration.ofMillis(1500));
+        sink.store(DiskSpoolTest.records(0, 5, 100)).get();
+        broker.up = true;
+        sink.replay();
+        assertEquals(List.of(), broker.stored, "sent without an answer a moment ago: not read back or sent yet");
+        assertEquals(-1, broker.lastReadBackSince);
+        Thread.sleep(1600);
+        sink.replay();
+        assertEquals(5, broker.stored.size());
+        assertTrue(spool.isEmpty());
+        sink.close();
+    }
+
+    @Test
     void aReplayCutShortIsResumedWithoutDuplicates() throws Exception {
         FlakyBroker broker = new FlakyBroker();
         broker.up = false;
         DiskSpool spool = new DiskSpool(dir, 10_000_000, 64 * 1024);
-        SpoolingSink sink = new SpoolingSink(broker, spool, Duration.ofHours(1));
+        SpoolingSink sink = new SpoolingSink(broker, spool, Duration.ofHours(1), Duration.ZERO);
         sink.store(DiskSpoolTest.records(0, 10, 100)).get();
         broker.up = true;
         broker.failing = record -> "key-7".equals(record.key());       // the broker fails in the middle of the segment
@@ -151,7 +169,7 @@ class SpoolingSinkTest {
         DiskSpool reopened = new DiskSpool(dir, 10_000_000, 64 * 1024);   // as after a restart of ingest
         assertTrue(reopened.oldest().orElseThrow().inDoubtSince().isPresent(), "the cut-short replay left its mark on disk");
         broker.failing = record -> false;
-        SpoolingSink restarted = new SpoolingSink(broker, reopened, Duration.ofHours(1));
+        SpoolingSink restarted = new SpoolingSink(broker, reopened, Duration.ofHours(1), Duration.ZERO);
         restarted.replay();
         assertEquals(java.util.stream.IntStream.range(0, 10).mapToObj(i -> String.format("event%05d", i)).sorted().toList(),
                 broker.stored.stream().sorted().toList());
@@ -163,7 +181,7 @@ class SpoolingSinkTest {
     void aFullSpoolFailsTheStore() throws Exception {
         FlakyBroker broker = new FlakyBroker();
         broker.up = false;
-        SpoolingSink sink = new SpoolingSink(broker, new DiskSpool(dir, 1024 * 1024, 64 * 1024), Duration.ofHours(1));
+        SpoolingSink sink = new SpoolingSink(broker, new DiskSpool(dir, 1024 * 1024, 64 * 1024), Duration.ofHours(1), Duration.ZERO);
         sink.store(DiskSpoolTest.records(0, 900, 1000)).get();
         CompletableFuture<Void> refused = sink.store(DiskSpoolTest.records(900, 200, 1000));
         assertTrue(refused.isCompletedExceptionally());
