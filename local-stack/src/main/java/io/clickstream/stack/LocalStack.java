@@ -29,6 +29,7 @@ public final class LocalStack implements AutoCloseable {
     private final Consumer<String> progress;
     private final List<AutoCloseable> started = new ArrayList<>();
     private KafkaBroker broker;
+    private final List<KafkaBroker.Ports> kafkaPorts = new java.util.ArrayList<>();
     private TrinoServer trino;
     private ChildProcess ingest;
     private ChildProcess streaming;
@@ -49,7 +50,19 @@ public final class LocalStack implements AutoCloseable {
 
     /** {@code withLakehouse = false}: only the broker and ingest (for ingest benchmarks). */
     public static LocalStack start(StackSettings settings, Consumer<String> progress, boolean withLakehouse) throws Exception {
+        return start(settings, progress, withLakehouse, 1);
+    }
+
+    /**
+     * {@code kafkaNodes} Kafka nodes on loopback: node 1 on the settings' ports, the others on free
+     * ports; with 3 or more, topics get 3 replicas and {@code min.insync.replicas=2}.
+     */
+    public static LocalStack start(StackSettings settings, Consumer<String> progress, boolean withLakehouse, int kafkaNodes) throws Exception {
         LocalStack stack = new LocalStack(settings, progress, withLakehouse);
+        stack.kafkaPorts.add(new KafkaBroker.Ports(settings.kafkaPort(), settings.kafkaControllerPort()));
+        for (int node = 2; node <= kafkaNodes; node++) {
+            stack.kafkaPorts.add(new KafkaBroker.Ports(freePort(), freePort()));
+        }
         try {
             stack.startAll();
             return stack;
@@ -72,8 +85,9 @@ public final class LocalStack implements AutoCloseable {
             }
         });
         try {
-            progress.accept("starting Kafka broker on 127.0.0.1:" + settings.kafkaPort());
-            broker = KafkaBroker.start(modules, settings.workDir(), settings.processMarker(), settings.kafkaPort(), settings.kafkaControllerPort(), settings.topicPartitions());
+            progress.accept("starting Kafka (" + kafkaPorts.size() + (kafkaPorts.size() == 1 ? " node" : " nodes") + ") on 127.0.0.1:"
+                    + settings.kafkaPort());
+            broker = KafkaBroker.start(modules, settings.workDir(), settings.processMarker(), kafkaPorts, settings.topicPartitions());
             started.add(broker);
             broker.createTopics(Map.of(StackSettings.TOPIC, settings.topicPartitions(), StackSettings.DEAD_LETTER_TOPIC, 1));
 
@@ -106,6 +120,8 @@ public final class LocalStack implements AutoCloseable {
                 "KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(),
                 "CLICKSTREAM_PSEUDONYMISATION_KEY", key,
                 "INGEST_SPOOL_DIR", settings.workDir().resolve("spool").toString(),
+                // Above the local brokers' replica.lag.time.max.ms (10 s), as ingest's default is above Kafka's (30 s).
+                "INGEST_SPOOL_IN_DOUBT_SETTLE", "15 seconds",
                 // The local stack's one client key, with room for benchmarks; production sets its own keys and limits.
                 "INGEST_WRITE_KEYS", "local:" + settings.writeKey() + ":1000000");
         List<String> jvm = new java.util.ArrayList<>(List.of(settings.processMarker(), "-Xmx512m"));
@@ -120,6 +136,17 @@ public final class LocalStack implements AutoCloseable {
         ingest.awaitReady("ready", Duration.ofMinutes(1), () -> httpStatus(ingestUrl() + "/ready") == 200);
     }
 
+    /** Kills one Kafka node (from 1) with SIGKILL, for replication tests; the other nodes keep serving. */
+    public void killKafkaNode(int node) throws InterruptedException {
+        broker.kill(node);
+    }
+
+    private static int freePort() throws java.io.IOException {
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
     /** Stops the broker (SIGTERM, a clean shutdown), for outage tests; its data stays. */
     public void stopBroker() {
         broker.close();
@@ -128,17 +155,13 @@ public final class LocalStack implements AutoCloseable {
 
     /** Starts the broker again on the same port and data. */
     public void restartBroker() throws Exception {
-        broker = KafkaBroker.start(modules, settings.workDir(), settings.processMarker(), settings.kafkaPort(), settings.kafkaControllerPort(),
-                settings.topicPartitions());
+        broker = KafkaBroker.start(modules, settings.workDir(), settings.processMarker(), kafkaPorts, settings.topicPartitions());
         started.add(0, broker);
     }
 
     /** Kills ingest with SIGKILL: no shutdown hook runs, nothing is flushed. */
     public void killIngest() throws InterruptedException {
-        ProcessHandle.of(ingest.pid()).ifPresent(ProcessHandle::destroyForcibly);
-        while (ingest.isAlive()) {
-            Thread.sleep(50);
-        }
+        ingest.kill();
         started.remove(ingest);
     }
 
