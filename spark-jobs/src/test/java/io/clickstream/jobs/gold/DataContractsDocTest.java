@@ -58,6 +58,7 @@ class DataContractsDocTest {
                 `DataContractsDocTest`; edit the table's declaration, not this file. Events themselves are
                 described by the JSON Schema `event-schema/src/main/resources/schemas/lms-event/v1.json`;
                 bronze keeps each Kafka record as received (value, key, topic, partition, offset, timestamp).
+                The views analysts query on top of these tables are in [analytics-views.md](analytics-views.md).
 
                 All times are UTC. `student_id` is always the pseudonym (HMAC-SHA256 of the LMS id with the
                 deployment's key), never the LMS id.
