@@ -53,7 +53,9 @@ public final class TrinoServer implements AutoCloseable {
                 "discovery.uri", "http://127.0.0.1:" + port,
                 "query.max-memory", "1GB",
                 // Must fit the heap (-Xmx2G) or Trino refuses to start.
-                "query.max-memory-per-node", "768MB"));
+                "query.max-memory-per-node", "768MB",
+                // CREATE CATALOG / DROP CATALOG: the tests check the production catalogs (deploy/trino) on this server.
+                "catalog.management", "dynamic"));
         write(etc.resolve("log.properties"), Map.of("io.trino", "INFO", "org.apache.parquet", "WARN"));
         Map<String, String> localFileSystem = Map.of(
                 "fs.native-local.enabled", "true",

@@ -20,10 +20,19 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
         requireNonNull(gold, "gold is null");
     }
 
-    public record Spark(String master, int shufflePartitions, String localDir) {
+    /** {@code settings}: further Spark settings (such as {@code spark.hadoop.fs.s3a.endpoint}), applied as given. */
+    public record Spark(String master, int shufflePartitions, String localDir, java.util.Map<String, String> settings) {
+        public Spark(String master, int shufflePartitions, String localDir) {
+            this(master, shufflePartitions, localDir, java.util.Map.of());
+        }
+
         public Spark {
             requireNonNull(master, "master is null");
             requireNonNull(localDir, "localDir is null");
+            settings = java.util.Map.copyOf(requireNonNull(settings, "settings is null"));
+            settings.keySet().stream().filter(key -> !key.startsWith("spark.")).findFirst().ifPresent(key -> {
+                throw new IllegalArgumentException("clickstream.spark.settings takes Spark settings (spark.*), got " + key);
+            });
             if (shufflePartitions < 1) {
                 throw new IllegalArgumentException("clickstream.spark.shuffle-partitions must be at least 1, got " + shufflePartitions);
             }
@@ -120,6 +129,14 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
         }
     }
 
+    /** The settings block as Spark keys: nested ({@code spark.hadoop.x = 1}) or quoted ({@code "spark.hadoop.x" = 1}). */
+    private static java.util.Map<String, String> sparkSettings(Config settings) {
+        java.util.Map<String, String> result = new java.util.TreeMap<>();
+        settings.entrySet().forEach(entry -> result.put(String.join(".", com.typesafe.config.ConfigUtil.splitPath(entry.getKey())),
+                String.valueOf(entry.getValue().unwrapped())));
+        return result;
+    }
+
     private static List<Funnel> funnels(Config gold) {
         List<Funnel> funnels = new ArrayList<>();
         for (Config funnel : gold.getConfigList("funnels")) {
@@ -134,7 +151,14 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
         return funnels;
     }
 
+    /** Reads {@code configFile}, else the file named by {@code CLICKSTREAM_JOBS_CONFIG}, else the defaults (and the environment). */
     public static JobsConfig load(File configFile) {
+        if (configFile == null && System.getenv("CLICKSTREAM_JOBS_CONFIG") != null && !System.getenv("CLICKSTREAM_JOBS_CONFIG").isBlank()) {
+            configFile = new File(System.getenv("CLICKSTREAM_JOBS_CONFIG"));
+        }
+        if (configFile != null && !configFile.isFile()) {
+            throw new IllegalArgumentException("the jobs configuration file " + configFile + " does not exist");
+        }
         Config config = configFile == null ? ConfigFactory.load()
                 : ConfigFactory.parseFile(configFile).withFallback(ConfigFactory.defaultReference()).resolve();
         return from(config);
@@ -145,7 +169,8 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
             Config c = root.getConfig("clickstream");
             return new JobsConfig(
                     c.getString("lake-root"),
-                    new Spark(c.getString("spark.master"), c.getInt("spark.shuffle-partitions"), c.getString("spark.local-dir")),
+                    new Spark(c.getString("spark.master"), c.getInt("spark.shuffle-partitions"), c.getString("spark.local-dir"),
+                            sparkSettings(c.getConfig("spark.settings"))),
                     new Kafka(c.getString("kafka.bootstrap-servers"), c.getString("kafka.topic"), c.getString("kafka.starting-offsets"),
                             c.getLong("kafka.max-offsets-per-trigger")),
                     new Streaming(c.getDuration("streaming.trigger-interval")),

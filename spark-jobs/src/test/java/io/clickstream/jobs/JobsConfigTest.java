@@ -46,4 +46,20 @@ class JobsConfigTest {
                 "clickstream.gold.max-session-length = 30 hours").withFallback(ConfigFactory.defaultReference()).resolve()));
         assertTrue(tooLong.getMessage().contains("at most 23 hours"), tooLong.getMessage());
     }
+
+    @Test
+    void sparkSettingsAreReadNestedOrQuotedAndOnlySparkKeysAreTaken() {
+        JobsConfig config = JobsConfig.from(ConfigFactory.parseString("""
+                clickstream.spark.settings {
+                  spark.hadoop.fs.s3a.path.style.access = true
+                  "spark.hadoop.fs.s3a.endpoint" = "http://minio:9000"
+                }
+                """).withFallback(ConfigFactory.defaultReference()).resolve());
+        assertEquals(java.util.Map.of("spark.hadoop.fs.s3a.path.style.access", "true", "spark.hadoop.fs.s3a.endpoint", "http://minio:9000"),
+                config.spark().settings());
+        assertEquals(java.util.Map.of(), JobsConfig.from(ConfigFactory.defaultReference().resolve()).spark().settings());
+        IllegalArgumentException notSpark = assertThrows(IllegalArgumentException.class, () -> JobsConfig.from(ConfigFactory.parseString(
+                "clickstream.spark.settings { \"fs.s3a.endpoint\" = x }").withFallback(ConfigFactory.defaultReference()).resolve()));
+        assertTrue(notSpark.getMessage().contains("(spark.*), got fs.s3a.endpoint"), notSpark.getMessage());
+    }
 }

@@ -27,6 +27,7 @@ public final class Sparks {
                 .config("spark.local.dir", localDir.getPath())
                 .config("spark.sql.warehouse.dir", new File(localDir, "warehouse").getPath())
                 .config("spark.ui.enabled", Boolean.getBoolean("clickstream.spark.ui"));
+        config.settings().forEach(builder::config);
         // spark-submit sets the master on a cluster; only a plain java launch takes ours.
         if (System.getProperty("spark.master") == null) {
             builder.master(config.master())
