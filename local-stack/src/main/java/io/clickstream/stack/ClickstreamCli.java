@@ -1,5 +1,7 @@
 package io.clickstream.stack;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -43,6 +45,9 @@ public final class ClickstreamCli {
         if (args[0].equals("job")) {
             System.exit(job(settings, List.of(args).subList(1, args.length)));
         }
+        if (args[0].equals("pseudonym")) {
+            System.exit(pseudonym(settings, List.of(args).subList(1, args.length)));
+        }
         int seconds = 20;
         int rate = 200;
         for (int i = 1; i < args.length; i++) {
@@ -77,7 +82,7 @@ public final class ClickstreamCli {
     }
 
     private static void usage() {
-        System.err.println("usage: clickstream demo [--seconds N] [--rate EVENTS_PER_SECOND] | up [...] | sql \"QUERY\" | job NAME [ARGS]");
+        System.err.println("usage: clickstream demo [--seconds N] [--rate EVENTS_PER_SECOND] | up [...] | sql \"QUERY\" | job NAME [ARGS] | pseudonym STUDENT_ID...");
     }
 
     /** Runs a Spark job in its own JVM with this terminal, on the work directory's lake unless configured otherwise. */
@@ -101,6 +106,31 @@ public final class ClickstreamCli {
         Process process = builder.start();
         Runtime.getRuntime().addShutdownHook(new Thread(process::destroy));
         return process.waitFor();
+    }
+
+    /**
+     * Prints the pseudonym of each LMS student id, one per line, with the deployment's key
+     * ({@code CLICKSTREAM_PSEUDONYMISATION_KEY}, else the local stack's key file): what silver and
+     * gold store for that student, for support questions and erasure requests.
+     */
+    static int pseudonym(StackSettings settings, List<String> studentIds) throws IOException {
+        if (studentIds.isEmpty()) {
+            System.err.println("usage: clickstream pseudonym STUDENT_ID...");
+            return 2;
+        }
+        String key = System.getenv("CLICKSTREAM_PSEUDONYMISATION_KEY");
+        if (key == null || key.isBlank()) {
+            Path file = settings.workDir().resolve("secrets").resolve("pseudonymisation.key");
+            if (!Files.exists(file)) {
+                System.err.println("clickstream: no pseudonymisation key: set CLICKSTREAM_PSEUDONYMISATION_KEY to the deployment's key"
+                        + " (the local stack keeps its own in " + file + ")");
+                return 2;
+            }
+            key = Files.readString(file);
+        }
+        io.clickstream.schema.Pseudonymiser pseudonymiser = new io.clickstream.schema.Pseudonymiser(key.trim());
+        studentIds.forEach(id -> System.out.println(pseudonymiser.pseudonymise(id)));
+        return 0;
     }
 
     static void demo(StackSettings settings, int seconds, int rate, boolean keepRunning) throws Exception {

@@ -1,11 +1,16 @@
 package io.clickstream.stack;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -23,6 +28,33 @@ public final class SupersetBundle {
     static final String DEFAULT_TRINO_URI = "trino://superset@trino:8080/delta";
 
     private SupersetBundle() {}
+
+    /**
+     * The bundle's datasets and charts (each YAML file as a tree), keyed by uuid, and the uuid of
+     * its one database.
+     */
+    public record Contents(String databaseUuid, Map<String, JsonNode> datasets, Map<String, JsonNode> charts) {}
+
+    /** Reads the bundle under {@code home}. */
+    public static Contents read(Path home) throws IOException {
+        Path root = home.resolve("superset/bundle/clickstream");
+        ObjectMapper yaml = new ObjectMapper(new YAMLFactory());
+        Map<String, JsonNode> datasets = new LinkedHashMap<>();
+        Map<String, JsonNode> charts = new LinkedHashMap<>();
+        String databaseUuid = yaml.readTree(root.resolve("databases/Clickstream_Trino.yaml").toFile()).get("uuid").asText();
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path file : files.filter(path -> path.toString().endsWith(".yaml")).sorted().toList()) {
+                JsonNode node = yaml.readTree(file.toFile());
+                if (file.getParent().getFileName().toString().equals("charts")) {
+                    charts.put(node.get("uuid").asText(), node);
+                }
+                else if (file.getParent().getParent().getFileName().toString().equals("datasets")) {
+                    datasets.put(node.get("uuid").asText(), node);
+                }
+            }
+        }
+        return new Contents(databaseUuid, datasets, charts);
+    }
 
     /** Writes the ZIP of the bundle under {@code home} to {@code out}; returns the number of files in it. */
     public static int pack(Path home, String trinoUri, OutputStream out) throws IOException {
