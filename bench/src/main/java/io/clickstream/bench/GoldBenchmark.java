@@ -49,7 +49,7 @@ import org.apache.spark.sql.types.StructField;
  * {@code -Xmx6g}).
  */
 public final class GoldBenchmark {
-    private static final LocalDate DAY = LocalDate.parse("2026-11-20");
+    static final LocalDate DAY = LocalDate.parse("2026-11-20");
     private static final int EVENTS_PER_STUDENT = 200;
     private static final String[] STEPS = {"page_view", "page_view", "scroll", "heartbeat", "video_play", "scroll", "click", "heartbeat",
         "video_pause", "video_play", "heartbeat", "video_complete", "scroll", "search", "page_view", "quiz_start", "quiz_answer",
