@@ -39,6 +39,16 @@ final class AcceptedEvents {
         this.stack = stack;
     }
 
+    /** Broker(s) and ingest only, in a fresh {@code target/<name>-work}, on free ports; progress lines go to stdout. */
+    static LocalStack startIngestStack(String name, int partitions, int kafkaNodes) throws Exception {
+        java.nio.file.Path home = java.nio.file.Path.of(System.getProperty("clickstream.home"));
+        java.nio.file.Path work = java.nio.file.Path.of("target", name + "-work").toAbsolutePath();
+        io.clickstream.stack.Directories.deleteRecursively(work);
+        StackSettings settings = new StackSettings(home, work, io.clickstream.testing.FreePorts.next(), io.clickstream.testing.FreePorts.next(),
+                io.clickstream.testing.FreePorts.next(), io.clickstream.testing.FreePorts.next(), partitions);
+        return LocalStack.start(settings, message -> System.out.println("[" + name + "] " + message), false, kafkaNodes);
+    }
+
     /** Sends one batch of {@code size} page views; only an answer of 200 counts its events as accepted. */
     void sendBatch(int size) {
         List<LmsEvent> events = new ArrayList<>();

@@ -6,13 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.clickstream.ingest.config.IngestConfig;
 import io.clickstream.ingest.sink.KafkaEventSink;
 import io.clickstream.ingest.sink.SinkRecord;
-import io.clickstream.stack.Directories;
 import io.clickstream.stack.LocalStack;
 import io.clickstream.stack.StackSettings;
-import io.clickstream.testing.FreePorts;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,11 +31,7 @@ class IngestOutageIT {
 
     @BeforeAll
     static void start() throws Exception {
-        Path home = Path.of(System.getProperty("clickstream.home"));
-        Path work = Path.of("target", "outage-work").toAbsolutePath();
-        Directories.deleteRecursively(work);
-        StackSettings settings = new StackSettings(home, work, FreePorts.next(), FreePorts.next(), FreePorts.next(), FreePorts.next(), 2);
-        stack = LocalStack.start(settings, message -> System.out.println("[outage] " + message), false);
+        stack = AcceptedEvents.startIngestStack("outage", 2, 1);
     }
 
     @AfterAll

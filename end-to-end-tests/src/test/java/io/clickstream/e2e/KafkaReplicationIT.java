@@ -3,11 +3,8 @@ package io.clickstream.e2e;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.clickstream.stack.Directories;
 import io.clickstream.stack.LocalStack;
 import io.clickstream.stack.StackSettings;
-import io.clickstream.testing.FreePorts;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -29,11 +26,7 @@ class KafkaReplicationIT {
 
     @BeforeAll
     static void start() throws Exception {
-        Path home = Path.of(System.getProperty("clickstream.home"));
-        Path work = Path.of("target", "replication-work").toAbsolutePath();
-        Directories.deleteRecursively(work);
-        StackSettings settings = new StackSettings(home, work, FreePorts.next(), FreePorts.next(), FreePorts.next(), FreePorts.next(), 3);
-        stack = LocalStack.start(settings, message -> System.out.println("[replication] " + message), false, 3);
+        stack = AcceptedEvents.startIngestStack("replication", 3, 3);
     }
 
     @AfterAll
