@@ -83,7 +83,8 @@ public final class GoldBenchmark {
         Files.createDirectories(work);
         JobsConfig defaults = JobsConfig.load(null);
         JobsConfig config = new JobsConfig(work.resolve("lake").toString(),
-                new JobsConfig.Spark("local[2]", 4, work.resolve("spark-tmp").toString()), defaults.kafka(), defaults.streaming(), defaults.gold());
+                new JobsConfig.Spark("local[2]", 4, work.resolve("spark-tmp").toString()), defaults.kafka(), defaults.streaming(), defaults.gold(),
+                defaults.live());
         SparkSession spark = Sparks.session("clickstream-bench-gold", config.spark());
         new StreamingJob(spark, config, EventContract.current());        // creates silver with its declared columns
 

@@ -11,8 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** All settings of the Spark jobs, read once at start-up from {@code reference.conf} and {@code --config FILE}. */
-public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming streaming, Gold gold) {
+public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming streaming, Gold gold, Live live) {
     public JobsConfig {
+        requireNonNull(live, "live is null");
         requireNonNull(lakeRoot, "lakeRoot is null");
         requireNonNull(spark, "spark is null");
         requireNonNull(kafka, "kafka is null");
@@ -53,6 +54,33 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
     public record Streaming(Duration triggerInterval) {
         public Streaming {
             requireNonNull(triggerInterval, "triggerInterval is null");
+        }
+    }
+
+    /**
+     * The live aggregation job (see live.LiveAggregatesJob): {@code topic} receives the aggregates,
+     * {@code deadLetterTopic} is read for the bad-event rate; windows accept records up to
+     * {@code allowedLateness} behind the newest arrival.
+     */
+    public record Live(String topic, String deadLetterTopic, Duration triggerInterval, Duration allowedLateness, int recentActionsPerBatch,
+            String startingOffsets) {
+        public Live {
+            requireNonNull(topic, "topic is null");
+            requireNonNull(deadLetterTopic, "deadLetterTopic is null");
+            requireNonNull(triggerInterval, "triggerInterval is null");
+            requireNonNull(allowedLateness, "allowedLateness is null");
+            requireNonNull(startingOffsets, "startingOffsets is null");
+            if (triggerInterval.compareTo(Duration.ofSeconds(2)) > 0) {
+                throw new IllegalArgumentException("clickstream.live.trigger-interval must be at most 2 seconds (the live view promises"
+                        + " updates at least that often), got " + triggerInterval);
+            }
+            if (allowedLateness.isNegative() || allowedLateness.compareTo(Duration.ofMinutes(5)) > 0) {
+                throw new IllegalArgumentException("clickstream.live.allowed-lateness must be between 0 and 5 minutes, got " + allowedLateness);
+            }
+            if (recentActionsPerBatch < 1 || recentActionsPerBatch > 1000) {
+                throw new IllegalArgumentException("clickstream.live.recent-actions-per-batch must be between 1 and 1000, got "
+                        + recentActionsPerBatch);
+            }
         }
     }
 
@@ -151,6 +179,16 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
         return funnels;
     }
 
+    /** The file named by {@code --config FILE} among a job's arguments, or null. */
+    public static File configFileArgument(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--config") && i + 1 < args.length) {
+                return new File(args[i + 1]);
+            }
+        }
+        return null;
+    }
+
     /** Reads {@code configFile}, else the file named by {@code CLICKSTREAM_JOBS_CONFIG}, else the defaults (and the environment). */
     public static JobsConfig load(File configFile) {
         if (configFile == null && System.getenv("CLICKSTREAM_JOBS_CONFIG") != null && !System.getenv("CLICKSTREAM_JOBS_CONFIG").isBlank()) {
@@ -179,7 +217,10 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
                             new Anomalies(c.getInt("gold.anomalies.baseline-days"), c.getDouble("gold.anomalies.z-threshold"),
                                     c.getDouble("gold.anomalies.max-events-per-minute"), c.getDouble("gold.anomalies.min-gap-variation"),
                                     c.getInt("gold.anomalies.min-events-for-regularity")),
-                            c.getDuration("gold.vacuum-retention")));
+                            c.getDuration("gold.vacuum-retention")),
+                    new Live(c.getString("live.topic"), c.getString("live.dead-letter-topic"), c.getDuration("live.trigger-interval"),
+                            c.getDuration("live.allowed-lateness"), c.getInt("live.recent-actions-per-batch"),
+                            c.getString("live.starting-offsets")));
         }
         catch (ConfigException e) {
             throw new IllegalArgumentException("bad jobs configuration: " + e.getMessage(), e);

@@ -19,12 +19,25 @@ class JobsConfigTest {
         assertEquals(defaults.gold(), example.gold());
         assertEquals(defaults.kafka(), example.kafka());
         assertEquals(defaults.streaming(), example.streaming());
+        assertEquals(defaults.live(), example.live());
+        assertEquals(new JobsConfig.Live("lms_clickstream_live", "lms_clickstream_dlq", Duration.ofSeconds(1), Duration.ofSeconds(30), 30,
+                "latest"), defaults.live());
         JobsConfig.Funnel funnel = defaults.gold().funnels().get(0);
         assertEquals("course-to-quiz", funnel.name());
         assertNull(funnel.window(), "window = session");
         assertEquals(List.of("course page", "chapter page", "video play", "quiz submit"),
                 funnel.steps().stream().map(JobsConfig.Step::name).toList());
         assertEquals(Duration.ofHours(12), defaults.gold().maxSessionLength());
+    }
+
+    @Test
+    void liveSettingsOutsideTheirRangeAreRefusedByName() {
+        IllegalArgumentException slow = assertThrows(IllegalArgumentException.class, () -> JobsConfig.from(ConfigFactory.parseString(
+                "clickstream.live.trigger-interval = 5 seconds").withFallback(ConfigFactory.defaultReference()).resolve()));
+        assertTrue(slow.getMessage().contains("clickstream.live.trigger-interval must be at most 2 seconds"), slow.getMessage());
+        IllegalArgumentException late = assertThrows(IllegalArgumentException.class, () -> JobsConfig.from(ConfigFactory.parseString(
+                "clickstream.live.allowed-lateness = 1 hour").withFallback(ConfigFactory.defaultReference()).resolve()));
+        assertTrue(late.getMessage().contains("clickstream.live.allowed-lateness"), late.getMessage());
     }
 
     @Test

@@ -36,7 +36,9 @@ public final class SharedSpark {
                 new JobsConfig.Streaming(java.time.Duration.ofSeconds(1)),
                 new JobsConfig.Gold(java.time.Duration.ofMinutes(30), java.time.Duration.ofHours(3), 20,
                         JobsConfig.from(com.typesafe.config.ConfigFactory.defaultReference().resolve()).gold().funnels(),
-                        new JobsConfig.Anomalies(7, 3.5, 30, 0.05, 10), java.time.Duration.ofHours(168)));
+                        new JobsConfig.Anomalies(7, 3.5, 30, 0.05, 10), java.time.Duration.ofHours(168)),
+                new JobsConfig.Live("lms_clickstream_live", "lms_clickstream_dlq", java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(30),
+                        30, "earliest"));
     }
 
     /** Rows shaped like the Kafka source's output, one per value, offsets counting from {@code firstOffset}. */

@@ -9,7 +9,6 @@ import io.clickstream.jobs.lake.Sparks;
 import io.clickstream.jobs.lake.Tables;
 import io.clickstream.schema.EventContract;
 import io.delta.tables.DeltaTable;
-import java.io.File;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
@@ -168,7 +167,7 @@ public final class StreamingJob {
     }
 
     public static void main(String[] args) throws TimeoutException, StreamingQueryException {
-        JobsConfig config = JobsConfig.load(configFile(args));
+        JobsConfig config = JobsConfig.load(JobsConfig.configFileArgument(args));
         SparkSession spark = Sparks.session("clickstream-streaming", config.spark());
         StreamingQuery query = new StreamingJob(spark, config, EventContract.current()).start();
         LOG.info("streaming {} from {} into {}", config.kafka().topic(), config.kafka().bootstrapServers(), config.lakeRoot());
@@ -181,14 +180,5 @@ public final class StreamingJob {
             }
         }, "streaming-shutdown"));
         query.awaitTermination();
-    }
-
-    static File configFile(String[] args) {
-        for (int i = 0; i < args.length; i++) {
-            if (args[i].equals("--config") && i + 1 < args.length) {
-                return new File(args[i + 1]);
-            }
-        }
-        return null;
     }
 }

@@ -33,7 +33,7 @@ class FunnelsTest {
                 List.of(new JobsConfig.Step("search", "search", null), new JobsConfig.Step("video play", "video_play", null))));
         JobsConfig config = new JobsConfig(defaults.lakeRoot(), defaults.spark(), defaults.kafka(), defaults.streaming(),
                 new JobsConfig.Gold(defaults.gold().sessionInactivityGap(), defaults.gold().maxSessionLength(), defaults.gold().topPages(), funnels,
-                        defaults.gold().anomalies(), defaults.gold().vacuumRetention()));
+                        defaults.gold().anomalies(), defaults.gold().vacuumRetention()), defaults.live());
         new StreamingJob(spark, config, EventContract.current())
                 .writeBatch(SharedSpark.kafkaRecords(SharedSpark.lines("/golden/funnels/input.jsonl"), 0, Instant.now()), 0);
         FunnelsJob job = new FunnelsJob(new GoldContext(spark, config));

@@ -1,0 +1,165 @@
+package io.clickstream.jobs.live;
+
+import io.clickstream.jobs.JobsConfig;
+import io.clickstream.jobs.lake.LakePaths;
+import io.clickstream.jobs.lake.Sparks;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.spark.api.java.function.VoidFunction2;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.StreamingQueryException;
+import org.apache.spark.sql.streaming.Trigger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Live aggregates over Kafka, for the real-time API and the live dashboard: four streaming queries
+ * in one Spark application, each publishing to the live topic (see {@link LiveAggregates} for the
+ * records), and a listener that publishes each query's progress and consumer lag there too.
+ *
+ * <p>Why a compacted topic: every ingest instance reads it from a few minutes back and holds the
+ * same view, so the numbers agree however many instances serve the API; the aggregates are
+ * upserts by key, so compaction keeps the topic small and a restart that writes a window twice
+ * changes nothing. The aggregates carry state in Spark's checkpoint (under the lake's
+ * {@code _checkpoints/live_*}), so a restart continues its windows.
+ *
+ * <p>How to run: {@code bin/clickstream job live} (or spark-submit with
+ * {@code --class io.clickstream.jobs.live.LiveAggregatesJob}). It logs
+ * {@code live aggregates from lms_clickstream into lms_clickstream_live} once its queries run.
+ */
+public final class LiveAggregatesJob {
+    private static final Logger LOG = LoggerFactory.getLogger(LiveAggregatesJob.class);
+    /** How long the live topic keeps records: far more than the five minutes any reader looks back. */
+    static final long RETENTION_MILLIS = 3_600_000;
+
+    private final SparkSession spark;
+    private final JobsConfig config;
+    private final LakePaths paths;
+    private final LiveAggregates aggregates;
+
+    public LiveAggregatesJob(SparkSession spark, JobsConfig config) {
+        this.spark = spark;
+        this.config = config;
+        this.paths = new LakePaths(config.lakeRoot());
+        this.aggregates = new LiveAggregates(config.kafka().topic(), config.live().allowedLateness());
+    }
+
+    /** Creates the live topic when it is missing (compacted, an hour of retention) and starts every query. */
+    public List<StreamingQuery> start() throws TimeoutException {
+        createLiveTopic();
+        // An idle query reports once a second (default: every 10 s), so "is the live job up" needs no data to answer.
+        spark.conf().set("spark.sql.streaming.noDataProgressEventInterval", "1000");
+        spark.streams().addListener(new LiveStatusPublisher(config.kafka().bootstrapServers(), config.live().topic()));
+        Trigger trigger = Trigger.ProcessingTime(config.live().triggerInterval().toMillis());
+        List<StreamingQuery> queries = new ArrayList<>();
+        try {
+            queries.add(toKafka("live_presence", aggregates.presence(aggregates.events(read(config.kafka().topic()))), trigger));
+            queries.add(toKafka("live_traffic", aggregates.traffic(aggregates.events(read(config.kafka().topic() + ","
+                    + config.live().deadLetterTopic()))), trigger));
+            queries.add(toKafka("live_pages", aggregates.pages(aggregates.events(read(config.kafka().topic()))), trigger));
+            queries.add(aggregates.events(read(config.kafka().topic())).writeStream()
+                    .queryName("live_actions")
+                    .option("checkpointLocation", paths.checkpoint("live_actions"))
+                    .trigger(trigger)
+                    .foreachBatch((VoidFunction2<Dataset<Row>, Long>) this::publishRecentActions)
+                    .start());
+        }
+        catch (TimeoutException | RuntimeException e) {
+            queries.forEach(LiveAggregatesJob::stopQuietly);
+            throw e;
+        }
+        return queries;
+    }
+
+    private Dataset<Row> read(String topics) {
+        return spark.readStream()
+                .format("kafka")
+                .option("kafka.bootstrap.servers", config.kafka().bootstrapServers())
+                .option("subscribe", topics)
+                .option("startingOffsets", config.live().startingOffsets())
+                .option("maxOffsetsPerTrigger", config.kafka().maxOffsetsPerTrigger())
+                // A topic trimmed by retention while the job was down is a gap in a live view, not a reason to stop it.
+                .option("failOnDataLoss", "false")
+                .load();
+    }
+
+    /** Update mode: each trigger publishes the windows it changed, with their whole counts so far. */
+    private StreamingQuery toKafka(String name, Dataset<Row> keyedRecords, Trigger trigger) throws TimeoutException {
+        return keyedRecords.writeStream()
+                .queryName(name)
+                .outputMode("update")
+                .format("kafka")
+                .option("kafka.bootstrap.servers", config.kafka().bootstrapServers())
+                .option("topic", config.live().topic())
+                .option("checkpointLocation", paths.checkpoint(name))
+                .trigger(trigger)
+                .start();
+    }
+
+    private void publishRecentActions(Dataset<Row> batchEvents, long batchId) {
+        // The stream thread has no active session in Spark 4.1; the batch plan needs one.
+        SparkSession.setActiveSession(batchEvents.sparkSession());
+        aggregates.recentActions(batchEvents, config.live().recentActionsPerBatch()).write()
+                .format("kafka")
+                .option("kafka.bootstrap.servers", config.kafka().bootstrapServers())
+                .option("topic", config.live().topic())
+                .save();
+    }
+
+    private void createLiveTopic() {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers()))) {
+            // One partition: a few hundred small upserts a second, read whole by every ingest instance.
+            NewTopic topic = new NewTopic(config.live().topic(), Optional.of(1), Optional.empty()).configs(Map.of(
+                    "cleanup.policy", "compact,delete",
+                    "retention.ms", String.valueOf(RETENTION_MILLIS),
+                    "segment.ms", "600000"));
+            admin.createTopics(List.of(topic)).all().get();
+            LOG.info("created the live topic {}", config.live().topic());
+        }
+        catch (ExecutionException e) {
+            if (!(e.getCause() instanceof TopicExistsException)) {
+                throw new IllegalStateException("cannot create the live topic " + config.live().topic() + " at "
+                        + config.kafka().bootstrapServers() + ": " + e.getCause().getMessage(), e.getCause());
+            }
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating the live topic", e);
+        }
+    }
+
+    private static void stopQuietly(StreamingQuery query) {
+        try {
+            query.stop();
+        }
+        catch (TimeoutException e) {
+            LOG.warn("live query {} did not stop in time", query.name());
+        }
+    }
+
+    public static void main(String[] args) throws TimeoutException, StreamingQueryException {
+        JobsConfig config = JobsConfig.load(JobsConfig.configFileArgument(args));
+        SparkSession spark = Sparks.session("clickstream-live", config.spark());
+        List<StreamingQuery> queries = new LiveAggregatesJob(spark, config).start();
+        LOG.info("live aggregates from {} into {}", config.kafka().topic(), config.live().topic());
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> queries.forEach(LiveAggregatesJob::stopQuietly), "live-shutdown"));
+        // Any query that fails ends the job (and its exit code tells the supervisor), instead of serving half a view.
+        spark.streams().awaitAnyTermination();
+        for (StreamingQuery query : queries) {
+            if (query.exception().isDefined()) {
+                throw query.exception().get();
+            }
+        }
+    }
+}
