@@ -1,7 +1,11 @@
 package io.clickstream.ingest;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clickstream.ingest.auth.WriteKey;
 import io.clickstream.ingest.auth.WriteKeys;
+import io.clickstream.ingest.live.LiveApi;
+import io.clickstream.ingest.live.LiveState;
+import io.clickstream.ingest.live.LiveView;
 import io.clickstream.ingest.config.IngestConfig;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -34,10 +38,14 @@ public final class IngestApp implements AutoCloseable {
 
     private final EventSink sink;
     private final IngestServer server;
+    private final LiveView liveView;
+    private final LiveApi liveApi;
 
-    private IngestApp(EventSink sink, IngestServer server) {
+    private IngestApp(EventSink sink, IngestServer server, LiveView liveView, LiveApi liveApi) {
         this.sink = sink;
         this.server = server;
+        this.liveView = liveView;
+        this.liveApi = liveApi;
     }
 
     /** Builds every resource from the configuration and starts listening. */
@@ -74,11 +82,28 @@ public final class IngestApp implements AutoCloseable {
                 Clock.systemUTC(),
                 metrics);
         WriteKeys writeKeys = new WriteKeys(config.auth().writeKeys(), System::nanoTime);
-        IngestServer server = new IngestServer(config.http(), mapper, service, writeKeys, metrics, registry::scrape).start();
+        LiveView liveView = null;
+        LiveApi liveApi = null;
+        if (config.live().enabled()) {
+            LiveState liveState = new LiveState(mapper, config.live().activeWindow());
+            liveView = new LiveView(liveState, config.kafka().bootstrapServers(), config.live().topic(), mapper, System::currentTimeMillis)
+                    .start();
+            liveApi = new LiveApi(liveState, mapper, System::currentTimeMillis, config.live().readToken());
+        }
+        WriteKey demoWriteKey = config.auth().writeKeys().stream().filter(key -> key.name().equals(config.demo().writeKeyName())).findFirst()
+                .orElse(null);
+        IngestServer server = new IngestServer(config.http(), mapper, service, writeKeys, metrics, registry::scrape, liveApi, demoWriteKey)
+                .start();
         LOG.info("ingest listening on http://{}:{} publishing to {} at {}; write keys: {}", config.http().host(), server.port(),
                 config.kafka().topic(), config.kafka().bootstrapServers(),
                 config.auth().writeKeys().stream().map(key -> key.name()).toList());
-        return new IngestApp(sink, server);
+        if (liveApi != null) {
+            LOG.info("live dashboard on http://{}:{}/live/ reading {}", config.http().host(), server.port(), config.live().topic());
+        }
+        if (demoWriteKey != null) {
+            LOG.info("demo LMS on http://{}:{}/demo/ sending with write key {}", config.http().host(), server.port(), demoWriteKey.name());
+        }
+        return new IngestApp(sink, server, liveView, liveApi);
     }
 
     public int port() {
@@ -89,6 +114,10 @@ public final class IngestApp implements AutoCloseable {
     @Override
     public void close() {
         server.close();
+        if (liveApi != null) {
+            liveApi.close();
+            liveView.close();
+        }
         sink.close();
     }
 

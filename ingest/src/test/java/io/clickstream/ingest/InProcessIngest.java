@@ -5,6 +5,8 @@ import io.clickstream.ingest.auth.WriteKey;
 import io.clickstream.ingest.auth.WriteKeys;
 import io.clickstream.ingest.config.IngestConfig;
 import io.clickstream.ingest.http.IngestServer;
+import io.clickstream.ingest.live.LiveApi;
+import io.clickstream.ingest.live.LiveState;
 import io.clickstream.ingest.privacy.IpTruncator;
 import io.clickstream.ingest.validation.EventValidator;
 import io.clickstream.schema.EventContract;
@@ -31,6 +33,9 @@ final class InProcessIngest implements AutoCloseable {
     final RecordingSink sink = new RecordingSink();
     final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     final IngestServer server;
+    /** The live view the analytics routes serve; tests apply live-topic records to it directly. */
+    final LiveState liveState = new LiveState(mapper, Duration.ofMinutes(5));
+    final LiveApi liveApi = new LiveApi(liveState, mapper, System::currentTimeMillis, "");
 
     InProcessIngest() {
         EventContract contract = EventContract.current();
@@ -41,7 +46,7 @@ final class InProcessIngest implements AutoCloseable {
         WriteKeys writeKeys = new WriteKeys(List.of(new WriteKey("web", WRITE_KEY, 10_000), new WriteKey("mobile", SLOW_WRITE_KEY, 5)),
                 System::nanoTime);
         server = new IngestServer(new IngestConfig.Http("127.0.0.1", 0, 4096, 3, List.of("https://lms.example.edu"), Duration.ofSeconds(10)), mapper, service,
-                writeKeys, metrics, registry::scrape).start();
+                writeKeys, metrics, registry::scrape, liveApi, writeKeys.authenticateKey(WRITE_KEY).orElseThrow()).start();
     }
 
     String url() {
@@ -55,5 +60,6 @@ final class InProcessIngest implements AutoCloseable {
     @Override
     public void close() {
         server.close();
+        liveApi.close();
     }
 }

@@ -38,6 +38,22 @@ class IngestConfigTest {
         assertEquals(1024L * 1024 * 1024, config.spool().maxBytes());
         assertEquals(16L * 1024 * 1024, config.spool().segmentBytes());
         assertEquals(Duration.ofSeconds(1), config.spool().replayInterval());
+        assertTrue(config.live().enabled());
+        assertEquals("lms_clickstream_live", config.live().topic());
+        assertEquals(Duration.ofMinutes(5), config.live().activeWindow());
+        assertEquals("", config.live().readToken());
+        assertEquals("", config.demo().writeKeyName(), "the demo is off unless a key is named for it");
+    }
+
+    @Test
+    void demoKeyMustBeAConfiguredWriteKeyAndTheReadTokenIsNotPrinted() {
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> IngestConfig.from(
+                ConfigFactory.parseString(KEY + "\ningest.demo.write-key-name = browser").withFallback(ConfigFactory.defaultReference()).resolve()));
+        assertTrue(error.getMessage().contains("ingest.demo.write-key-name"), error.getMessage());
+        IngestConfig config = IngestConfig.from(ConfigFactory.parseString(KEY + "\ningest.demo.write-key-name = web\n"
+                + "ingest.live.read-token = \"dashboard-token-123\"").withFallback(ConfigFactory.defaultReference()).resolve());
+        assertEquals("web", config.demo().writeKeyName());
+        assertFalse(config.toString().contains("dashboard-token-123"), "the read token must not be printed");
     }
 
     @Test

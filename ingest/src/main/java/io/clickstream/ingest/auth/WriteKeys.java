@@ -29,8 +29,12 @@ public final class WriteKeys {
 
     /** The key named by the Authorization header, if it is one of ours. */
     public Optional<WriteKey> authenticate(String authorizationHeader) {
-        String secret = secretOf(authorizationHeader);
-        if (secret == null) {
+        return authenticateKey(secretOf(authorizationHeader));
+    }
+
+    /** The key itself (from a query parameter), if it is one of ours. */
+    public Optional<WriteKey> authenticateKey(String secret) {
+        if (secret == null || secret.isEmpty()) {
             return Optional.empty();
         }
         // Compare digests of equal length against every key, without stopping early:

@@ -10,8 +10,14 @@ import java.io.File;
 import java.time.Duration;
 
 /** All settings of the ingest service, read once at start-up from {@code reference.conf} and {@code --config FILE}. */
-public record IngestConfig(Http http, Auth auth, Kafka kafka, Spool spool, Privacy privacy, Validation validation) {
+public record IngestConfig(Http http, Auth auth, Kafka kafka, Spool spool, Privacy privacy, Validation validation, Live live, Demo demo) {
     public IngestConfig {
+        requireNonNull(live, "live is null");
+        requireNonNull(demo, "demo is null");
+        if (!demo.writeKeyName().isEmpty() && auth.writeKeys().stream().noneMatch(key -> key.name().equals(demo.writeKeyName()))) {
+            throw new IllegalArgumentException("ingest.demo.write-key-name is '" + demo.writeKeyName()
+                    + "', which is not the name of any key in ingest.auth.write-keys");
+        }
         requireNonNull(spool, "spool is null");
         requireNonNull(auth, "auth is null");
         requireNonNull(http, "http is null");
@@ -95,6 +101,34 @@ public record IngestConfig(Http http, Auth auth, Kafka kafka, Spool spool, Priva
         }
     }
 
+    /**
+     * The real-time API and live dashboard. {@code topic}: where the live job publishes its
+     * aggregates. {@code activeWindow}: how recently a student acted to count as online.
+     * {@code readToken}: when not empty, the analytics API and the dashboard's stream require it
+     * (as {@code Authorization: Bearer TOKEN} or {@code ?token=TOKEN}).
+     */
+    public record Live(boolean enabled, String topic, Duration activeWindow, String readToken) {
+        public Live {
+            requireNonNull(topic, "topic is null");
+            requireNonNull(activeWindow, "activeWindow is null");
+            requireNonNull(readToken, "readToken is null");
+            checkRange("ingest.live.active-window (seconds)", activeWindow.toSeconds(), 10, 3600);
+        }
+
+        @Override
+        public String toString() {
+            return "Live[enabled=" + enabled + ", topic=" + topic + ", activeWindow=" + activeWindow + ", readToken="
+                    + (readToken.isEmpty() ? "<none>" : "<hidden>") + "]";
+        }
+    }
+
+    /** {@code writeKeyName}: the write key the demo LMS pages send with (its key is public, as any browser key is); empty turns the demo off. */
+    public record Demo(String writeKeyName) {
+        public Demo {
+            requireNonNull(writeKeyName, "writeKeyName is null");
+        }
+    }
+
     /** Defaults from {@code reference.conf}, overridden by the file (when given) and the environment. */
     public static IngestConfig load(File configFile) {
         Config defaults = ConfigFactory.load();
@@ -122,7 +156,10 @@ public record IngestConfig(Http http, Auth auth, Kafka kafka, Spool spool, Priva
                             c.getDuration("spool.replay-interval"), c.getDuration("spool.in-doubt-settle")),
                     new Privacy(c.getString("privacy.pseudonymisation-key"), c.getInt("privacy.ipv4-prefix-bits"),
                             c.getInt("privacy.ipv6-prefix-bits")),
-                    new Validation(c.getDuration("validation.max-clock-skew"), c.getDuration("validation.max-event-age")));
+                    new Validation(c.getDuration("validation.max-clock-skew"), c.getDuration("validation.max-event-age")),
+                    new Live(c.getBoolean("live.enabled"), c.getString("live.topic"), c.getDuration("live.active-window"),
+                            c.getString("live.read-token")),
+                    new Demo(c.getString("demo.write-key-name")));
         }
         catch (ConfigException e) {
             throw new IllegalArgumentException("bad ingest configuration: " + e.getMessage(), e);

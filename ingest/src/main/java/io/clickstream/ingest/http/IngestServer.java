@@ -13,7 +13,9 @@ import io.clickstream.ingest.TrackResponse;
 import io.clickstream.ingest.TrackService;
 import io.clickstream.ingest.config.IngestConfig;
 import io.javalin.Javalin;
+import io.clickstream.ingest.live.LiveApi;
 import io.javalin.http.Context;
+import io.javalin.http.staticfiles.Location;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -31,7 +33,8 @@ import java.util.zip.GZIPInputStream;
  */
 public final class IngestServer implements AutoCloseable {
     private static final Set<String> ROUTES = Set.of("/v1/track", "/v1/page", "/v1/screen", "/v1/identify", "/v1/batch",
-            "/health", "/ready", "/metrics");
+            "/health", "/ready", "/metrics", "/analytics/live-users", "/analytics/top-pages", "/analytics/live-actions",
+            "/analytics/snapshot", "/analytics/stream", "/demo/config.json");
 
     private final Javalin app;
     private final ObjectMapper mapper;
@@ -41,9 +44,13 @@ public final class IngestServer implements AutoCloseable {
     private final int maxBodyBytes;
     private final int maxBatchEvents;
 
-    /** {@code scrape} renders the metrics registry in Prometheus' text format. */
+    /**
+     * {@code scrape} renders the metrics registry in Prometheus' text format; {@code liveApi} is
+     * null when the live view is off; {@code demoWriteKey} is the key the demo LMS pages send
+     * with, null when the demo is off.
+     */
     public IngestServer(IngestConfig.Http config, ObjectMapper mapper, TrackService service, WriteKeys writeKeys, IngestMetrics metrics,
-            Supplier<String> scrape) {
+            Supplier<String> scrape, LiveApi liveApi, WriteKey demoWriteKey) {
         requireNonNull(config, "config is null");
         requireNonNull(scrape, "scrape is null");
         this.mapper = requireNonNull(mapper, "mapper is null");
@@ -79,6 +86,29 @@ public final class IngestServer implements AutoCloseable {
             javalin.routes.get("/health", ctx -> json(ctx, 200, Map.of("status", "ok")));
             javalin.routes.get("/ready", this::ready);
             javalin.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(scrape.get()));
+            // The pages: the live dashboard, the demo LMS and the browser tracker, from the jar.
+            javalin.staticFiles.add(files -> {
+                files.hostedPath = "/";
+                files.directory = "/public";
+                files.location = Location.CLASSPATH;
+                files.skipFileFunction = request -> demoWriteKey == null && request.getRequestURI().startsWith("/demo/");
+            });
+            javalin.routes.get("/", ctx -> ctx.redirect("/live/"));
+            javalin.routes.get("/demo/config.json", ctx -> {
+                if (demoWriteKey == null) {
+                    json(ctx, 404, Map.of("error", "the demo LMS is off: set ingest.demo.write-key-name (INGEST_DEMO_WRITE_KEY_NAME)"));
+                }
+                else {
+                    // Same origin: the pages send to the server that served them.
+                    json(ctx, 200, Map.of("writeKey", demoWriteKey.secret(), "endpoint", ""));
+                }
+            });
+            if (liveApi != null) {
+                liveApi.addRoutes(javalin);
+            }
+            else {
+                javalin.routes.get("/analytics/*", ctx -> json(ctx, 404, Map.of("error", "the live view is off (ingest.live.enabled = false)")));
+            }
             javalin.routes.after(ctx -> metrics.request(ROUTES.contains(ctx.path()) ? ctx.path() : "other", ctx.statusCode()));
         });
     }
@@ -99,10 +129,14 @@ public final class IngestServer implements AutoCloseable {
 
     /** {@code segmentType}: "track" (LMS or Segment, by shape), "page", "screen", "identify", or null for a Segment batch. */
     private void track(Context ctx, String segmentType) {
-        Optional<WriteKey> writeKey = writeKeys.authenticate(ctx.header("Authorization"));
+        // navigator.sendBeacon cannot set headers: the tracker's page-hide flush names its key in the query instead.
+        String writeKeyParameter = ctx.header("Authorization") == null ? ctx.queryParam("writeKey") : null;
+        Optional<WriteKey> writeKey = writeKeyParameter != null ? writeKeys.authenticateKey(writeKeyParameter)
+                : writeKeys.authenticate(ctx.header("Authorization"));
         if (writeKey.isEmpty()) {
             ctx.header("WWW-Authenticate", "Basic realm=\"clickstream\"");
-            json(ctx, 401, Map.of("error", "missing or unknown write key: send it as the HTTP Basic user name or as 'Authorization: Bearer KEY'"));
+            json(ctx, 401, Map.of("error", "missing or unknown write key: send it as the HTTP Basic user name, as 'Authorization: Bearer KEY' "
+                    + "or, from navigator.sendBeacon, as ?writeKey=KEY"));
             return;
         }
         String contentType = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(Locale.ROOT);
