@@ -1,6 +1,7 @@
 package io.clickstream.stack;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -26,7 +27,8 @@ import java.util.concurrent.CountDownLatch;
  *   <li>{@code demo [--seconds N] [--rate EVENTS_PER_SECOND]}: starts broker, ingest, streaming job and
  *       Trino; sends generated LMS traffic over HTTP; waits until silver holds every accepted event;
  *       runs the gold job; prints counts per layer read back through Trino; stops everything.</li>
- *   <li>{@code up}: the same, then keeps the stack running until Ctrl-C.</li>
+ *   <li>{@code up}: the same, then keeps the stack running with live students sending until Ctrl-C.</li>
+ *   <li>{@code simulate [--rate N] [--bots N] [--spike-every S] [--rhythm]}: live traffic into a running stack.</li>
  *   <li>{@code sql "QUERY"}: runs a query on the running stack's Trino and prints the rows.</li>
  * </ul>
  */
@@ -47,6 +49,9 @@ public final class ClickstreamCli {
         }
         if (args[0].equals("pseudonym")) {
             System.exit(pseudonym(settings, List.of(args).subList(1, args.length)));
+        }
+        if (args[0].equals("simulate")) {
+            System.exit(simulate(settings, List.of(args).subList(1, args.length)));
         }
         int seconds = 20;
         int rate = 200;
@@ -82,22 +87,80 @@ public final class ClickstreamCli {
     }
 
     private static void usage() {
-        System.err.println("usage: clickstream demo [--seconds N] [--rate EVENTS_PER_SECOND] | up [...] | sql \"QUERY\" | job NAME [ARGS] | pseudonym STUDENT_ID...");
+        System.err.println("usage: clickstream demo [--seconds N] [--rate EVENTS_PER_SECOND] | up [...] | sql \"QUERY\" | job NAME [ARGS]"
+                + " | pseudonym STUDENT_ID... | simulate [OPTIONS]");
+    }
+
+    /**
+     * Live traffic through the HTTP endpoint of a running stack (or any ingest), until Ctrl-C or
+     * {@code --seconds}: {@code --rate EVENTS_PER_SECOND} (0.5 is one event every 2 s),
+     * {@code --bots N}, {@code --spike-every SECONDS} (the rate triples for 30 s), {@code --rhythm}
+     * (follow the hour of day), {@code --invalid PER_MILLE}, {@code --endpoint URL} (repeatable:
+     * instances take turns), {@code --write-key KEY} (default: the local stack's).
+     */
+    static int simulate(StackSettings settings, List<String> args) throws Exception {
+        double rate = 5;
+        int bots = 0;
+        Duration spikeEvery = null;
+        boolean rhythm = false;
+        int invalid = 5;
+        long seconds = Long.MAX_VALUE / 2_000;
+        List<URI> endpoints = new ArrayList<>();
+        String writeKey = null;
+        try {
+            for (int i = 0; i < args.size(); i++) {
+                switch (args.get(i)) {
+                    case "--rate" -> rate = Double.parseDouble(args.get(++i));
+                    case "--bots" -> bots = Integer.parseInt(args.get(++i));
+                    case "--spike-every" -> spikeEvery = Duration.ofSeconds(Long.parseLong(args.get(++i)));
+                    case "--rhythm" -> rhythm = true;
+                    case "--invalid" -> invalid = Integer.parseInt(args.get(++i));
+                    case "--seconds" -> seconds = Long.parseLong(args.get(++i));
+                    case "--endpoint" -> endpoints.add(URI.create(args.get(++i).replaceAll("/+$", "") + "/v1/track"));
+                    case "--write-key" -> writeKey = args.get(++i);
+                    default -> throw new IllegalArgumentException("unknown option " + args.get(i));
+                }
+            }
+            if (endpoints.isEmpty()) {
+                endpoints.add(URI.create("http://127.0.0.1:" + settings.ingestPort() + "/v1/track"));
+            }
+            if (writeKey == null) {
+                writeKey = settings.writeKey();
+            }
+            LiveSimulator.Settings simulation = new LiveSimulator.Settings(rate, bots, spikeEvery, Duration.ofSeconds(30), rhythm, invalid, 10_000);
+            String authorization = "Basic " + java.util.Base64.getEncoder().encodeToString((writeKey + ":").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            say("simulating students at about " + rate + " events/s" + (bots > 0 ? " with " + bots + " bots" : "") + " into " + endpoints
+                    + " (Ctrl-C stops)");
+            LiveSimulator.Result result = new LiveSimulator(endpoints, authorization, simulation, System.nanoTime(), Clock.systemUTC())
+                    .run(Duration.ofSeconds(seconds), ClickstreamCli::say, Duration.ofSeconds(10));
+            say(String.format("sent %d events: %d accepted, %d rejected, %d failed requests", result.sent(), result.accepted(), result.rejected(),
+                    result.failedRequests()));
+            return result.failedRequests() == 0 ? 0 : 1;
+        }
+        catch (IllegalArgumentException e) {
+            System.err.println("clickstream simulate: " + e.getMessage());
+            return 2;
+        }
     }
 
     /** Runs a Spark job in its own JVM with this terminal, on the work directory's lake unless configured otherwise. */
     static int job(StackSettings settings, List<String> args) throws Exception {
         List<String> goldJobs = List.of("gold", "sessions", "daily-metrics", "hourly-metrics", "chapter-engagement", "funnels",
                 "student-features", "anomalies", "data-quality", "maintenance");
-        if (args.isEmpty() || !args.get(0).equals("streaming") && !goldJobs.contains(args.get(0))) {
-            System.err.println("usage: clickstream job streaming [--config FILE]");
+        boolean streamingJob = !args.isEmpty() && (args.get(0).equals("streaming") || args.get(0).equals("live"));
+        if (args.isEmpty() || !streamingJob && !goldJobs.contains(args.get(0))) {
+            System.err.println("usage: clickstream job streaming | live [--config FILE]");
             System.err.println("       clickstream job " + String.join(" | ", goldJobs) + " --date YYYY-MM-DD [--to YYYY-MM-DD] [--config FILE]");
             System.err.println("       (gold runs every gold job in dependency order)");
             return 2;
         }
-        // Gold jobs share one entry point that takes the job's name; the streaming job has its own.
-        String mainClass = args.get(0).equals("streaming") ? "io.clickstream.jobs.streaming.StreamingJob" : "io.clickstream.jobs.gold.GoldCli";
-        List<String> arguments = args.get(0).equals("streaming") ? args.subList(1, args.size()) : args;
+        // Gold jobs share one entry point that takes the job's name; the streaming and live jobs have their own.
+        String mainClass = switch (args.get(0)) {
+            case "streaming" -> "io.clickstream.jobs.streaming.StreamingJob";
+            case "live" -> "io.clickstream.jobs.live.LiveAggregatesJob";
+            default -> "io.clickstream.jobs.gold.GoldCli";
+        };
+        List<String> arguments = streamingJob ? args.subList(1, args.size()) : args;
         ProcessBuilder builder = new ProcessBuilder(new Modules(settings.home())
                 .javaCommand("spark-jobs", Modules.sparkJvmOptions(), mainClass, arguments)).inheritIO();
         builder.environment().putIfAbsent("CLICKSTREAM_LAKE_ROOT", settings.lakeRoot().toString());
@@ -143,6 +206,8 @@ public final class ClickstreamCli {
         Runtime.getRuntime().addShutdownHook(stopper);
         String counts = null;
         try {
+            stack.startLiveJob();
+            say("live dashboard: " + stack.ingestUrl() + "/live/   demo LMS: " + stack.ingestUrl() + "/demo/   (open them now to watch)");
             stack.applyDdl().forEach(line -> say("ddl: " + line));
             String silver = "delta.silver.clickstream_processed";
             Instant sendingSince = Instant.now();
@@ -203,6 +268,21 @@ public final class ClickstreamCli {
                 say("write key for curl: -u \"$(cat " + settings.workDir().resolve("secrets/write.key") + "):\"");
                 say("the stack keeps running: ingest " + stack.ingestUrl() + ", Trino " + stack.trino().jdbcUrl() + ", Kafka "
                         + stack.broker().bootstrapServers() + ". Ctrl-C stops it.");
+                // Live students keep the dashboard moving; bin/clickstream simulate adds more (bots, spikes) from another terminal.
+                String authorization = stack.authorization();
+                Thread liveTraffic = new Thread(() -> {
+                    try {
+                        new LiveSimulator(List.of(stack.trackEndpoint()), authorization, LiveSimulator.Settings.steady(2), System.nanoTime(),
+                                Clock.systemUTC()).run(Duration.ofDays(365), ClickstreamCli::say, null);
+                    }
+                    catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }, "live-students");
+                liveTraffic.setDaemon(true);
+                liveTraffic.start();
+                say("live students are sending about 2 events/s; watch " + stack.ingestUrl() + "/live/ and use " + stack.ingestUrl()
+                        + "/demo/ yourself");
                 new CountDownLatch(1).await();
             }
         }

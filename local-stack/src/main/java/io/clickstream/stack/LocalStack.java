@@ -33,6 +33,8 @@ public final class LocalStack implements AutoCloseable {
     private TrinoServer trino;
     private ChildProcess ingest;
     private ChildProcess streaming;
+    private ChildProcess liveJob;
+    public static final String LIVE_TOPIC = "lms_clickstream_live";
 
     private final boolean withLakehouse;
 
@@ -114,12 +116,48 @@ public final class LocalStack implements AutoCloseable {
     }
 
     private void startIngest(String key) throws Exception {
-        progress.accept("starting ingest on http://127.0.0.1:" + settings.ingestPort());
+        ingest = startIngestProcess("ingest", key, settings.ingestPort(), settings.workDir().resolve("spool"));
+    }
+
+    /**
+     * Another ingest instance on {@code port}, with its own spool, in front of the same broker and
+     * live topic, as behind a load balancer; returns its base URL.
+     */
+    public String startAnotherIngest(int port) throws Exception {
+        String name = "ingest-" + port;
+        startIngestProcess(name, settings.pseudonymisationKey(), port, settings.workDir().resolve("spool-" + port));
+        return "http://127.0.0.1:" + port;
+    }
+
+    /**
+     * The live aggregates job (Kafka -> the live topic the dashboard reads). It reads from the
+     * newest offsets on its first start, so start it before the traffic it should count.
+     */
+    public void startLiveJob() throws Exception {
+        progress.accept("starting the live aggregates job (Kafka -> " + LIVE_TOPIC + ")");
+        ChildProcess live = ChildProcess.start("live", sparkJob("io.clickstream.jobs.live.LiveAggregatesJob", List.of()),
+                jobsEnvironment(), settings.workDir().toFile(), settings.workDir().resolve("logs/live.log"));
+        started.add(live);
+        live.awaitReady("live", Duration.ofMinutes(3), () -> java.nio.file.Files.readString(live.log()).contains("live aggregates from"));
+        liveJob = live;
+    }
+
+    /** Fails with the live job's log when it was started and is no longer running. */
+    public void checkLiveJobAlive() {
+        if (liveJob != null && !liveJob.isAlive()) {
+            throw new IllegalStateException("the live job stopped\n" + liveJob.tail());
+        }
+    }
+
+    private ChildProcess startIngestProcess(String name, String key, int port, Path spool) throws Exception {
+        progress.accept("starting " + name + " on http://127.0.0.1:" + port);
         Map<String, String> ingestEnvironment = Map.of(
-                "INGEST_PORT", String.valueOf(settings.ingestPort()),
+                "INGEST_PORT", String.valueOf(port),
                 "KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(),
                 "CLICKSTREAM_PSEUDONYMISATION_KEY", key,
-                "INGEST_SPOOL_DIR", settings.workDir().resolve("spool").toString(),
+                "INGEST_SPOOL_DIR", spool.toString(),
+                // The demo LMS pages (/demo/) send with the local key.
+                "INGEST_DEMO_WRITE_KEY_NAME", "local",
                 // Above the local brokers' replica.lag.time.max.ms (10 s), as ingest's default is above Kafka's (30 s).
                 "INGEST_SPOOL_IN_DOUBT_SETTLE", "15 seconds",
                 // The local stack's one client key, with room for benchmarks; production sets its own keys and limits.
@@ -130,10 +168,12 @@ public final class LocalStack implements AutoCloseable {
         if (extra != null && !extra.isBlank()) {
             jvm.addAll(List.of(extra.trim().split("\\s+")));
         }
-        ingest = ChildProcess.start("ingest", modules.javaCommand("ingest", jvm,
-                "io.clickstream.ingest.IngestApp", List.of()), ingestEnvironment, settings.workDir().toFile(), settings.workDir().resolve("logs/ingest.log"));
-        started.add(ingest);
-        ingest.awaitReady("ready", Duration.ofMinutes(1), () -> httpStatus(ingestUrl() + "/ready") == 200);
+        ChildProcess process = ChildProcess.start(name, modules.javaCommand("ingest", jvm,
+                "io.clickstream.ingest.IngestApp", List.of()), ingestEnvironment, settings.workDir().toFile(),
+                settings.workDir().resolve("logs/" + name + ".log"));
+        started.add(process);
+        process.awaitReady("ready", Duration.ofMinutes(1), () -> httpStatus("http://127.0.0.1:" + port + "/ready") == 200);
+        return process;
     }
 
     /** Kills one Kafka node (from 1) with SIGKILL, for replication tests; the other nodes keep serving. */
