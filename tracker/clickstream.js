@@ -1,13 +1,15 @@
-/*! clickstream.js 1.0 - LMS clickstream tracker (ES2017, no dependencies).
- * Events are queued (mirrored to localStorage), batched to POST {endpoint}/v1/track, retried
- * with backoff, and flushed with sendBeacon when the page is hidden. One tracker per page. */
+/*! clickstream.js 1.1 - LMS clickstream tracker (ES2017, no dependencies).
+ * Events are queued (mirrored to localStorage, one queue per tab), batched to POST {endpoint}/v1/track,
+ * retried with backoff, and flushed with sendBeacon when the page is hidden. One tracker per page. */
 (() => {
   'use strict';
   if (window.Clickstream) return;
   const EVENTS = ['page_view', 'click', 'scroll', 'search', 'video_play', 'video_pause', 'video_complete',
     'quiz_start', 'quiz_answer', 'quiz_submit', 'heartbeat'];
-  const K_ANON = 'clickstream.anonymous_id', K_SESSION = 'clickstream.session', K_QUEUE = 'clickstream.queue';
-  const MAX_QUEUE = 1000, MAX_BYTES = 60000, nav = navigator, ua = nav.userAgent || '', doc = document;
+  const K_ANON = 'clickstream.anonymous_id', K_SESSION = 'clickstream.session', K_QUEUE = 'clickstream.queue', K_TAB = 'clickstream.tab';
+  // A queue of another tab that has not been saved for this long belongs to a tab that is gone (background tabs
+  // still save at least once a minute while they hold events).
+  const MAX_QUEUE = 1000, MAX_BYTES = 60000, ORPHAN_AFTER = 300000, nav = navigator, ua = nav.userAgent || '', doc = document;
   const TAG = '[clickstream]', mem = {};
   let T = null; // the tracker
 
@@ -15,6 +17,8 @@
   const sget = k => { try { const v = localStorage.getItem(k); if (v !== null) return v; } catch (e) {} return k in mem ? mem[k] : null; };
   const sset = (k, v) => { mem[k] = v; try { localStorage.setItem(k, v); } catch (e) { try { localStorage.removeItem(k); } catch (e2) {} } };
   const json = s => { try { return JSON.parse(s); } catch (e) { return null; } };
+  const sdel = k => { delete mem[k]; try { localStorage.removeItem(k); } catch (e) {} };
+  const skeys = () => { try { return Object.keys(localStorage); } catch (e) { return Object.keys(mem); } };
 
   function uuid() {
     try { if (crypto.randomUUID) return crypto.randomUUID(); } catch (e) {} // needs a secure context
@@ -66,17 +70,33 @@
     const device = deviceType(), listeners = {}, inflight = new Set();
     let anon = sget(K_ANON);
     if (!anon) sset(K_ANON, anon = uuid());
-    let queue = (json(sget(K_QUEUE)) || []).filter(e => e && e.event_id);
+    // Each tab keeps its own queue (the tab id lives in sessionStorage, so a reload finds its queue again),
+    // so two tabs never overwrite each other's unsent events. Queues of closed tabs are taken over.
+    let tab = null;
+    try { tab = sessionStorage.getItem(K_TAB); if (!tab) sessionStorage.setItem(K_TAB, tab = uuid()); } catch (e) { tab = uuid(); }
+    const kQueue = K_QUEUE + '.' + tab;
+    let queue = [];
+    for (const k of skeys()) {
+      if (k !== K_QUEUE && k.indexOf(K_QUEUE + '.') !== 0) continue;
+      const q = json(sget(k)), events = Array.isArray(q) ? q : q && q.events; // a bare array: tracker 1.0's shared queue
+      const orphan = k === K_QUEUE || !q || q.closed || !(Date.now() - q.updated < ORPHAN_AFTER);
+      if (k !== kQueue && !orphan) continue;
+      const known = new Set(queue.map(e => e.event_id));
+      queue = queue.concat((events || []).filter(e => e && e.event_id && !known.has(e.event_id)));
+      if (k !== kQueue) sdel(k);
+    }
     const leftovers = queue.length;
     let pending = null, attempt = 0, retryAt = 0;
     // Per page view state.
-    let lastUrl = null, referrer = doc.referrer || null, reached = {}, quizzes = {}, lastBeat = 0, beatTimer = 0;
+    let lastUrl = null, referrer = doc.referrer || null, reached = {}, quizzes = {}, lastBeat = 0, beatTimer = 0, activeSince = false;
 
     const log = (...a) => cfg.debug && console.log(TAG, ...a);
     const emit = (name, ...a) => (listeners[name] || []).forEach(fn => { try { fn(...a); } catch (e) { console.error(e); } });
     // Every handler is wrapped: nothing may throw into the host page.
     const safe = fn => function (...a) { try { return fn.apply(this, a); } catch (e) { console.error(TAG, e); } };
-    const persist = () => sset(K_QUEUE, JSON.stringify(queue));
+    let saved = 0;
+    const persist = closed => (saved = Date.now(), queue.length || closed
+      ? sset(kQueue, JSON.stringify({updated: saved, closed: !!closed, events: queue})) : sdel(kQueue));
     const remove = ids => { queue = queue.filter(e => !ids.has(e.event_id)); persist(); };
 
     // Session {id, last_activity}: a new one after sessionTimeout ms without events.
@@ -182,7 +202,10 @@
       }
       return pending;
     }
-    function tick() { if (queue.length && !pending && Date.now() >= retryAt) flush(); }
+    function tick() {
+      if (queue.length && Date.now() - saved > 60000) persist(); // still alive: keeps other tabs off this queue
+      if (queue.length && !pending && Date.now() >= retryAt) flush();
+    }
 
     // Page going away: sendBeacon cannot set headers, so the key goes in the URL; chunks stay < 60 KB.
     function beacon() {
@@ -207,6 +230,7 @@
     const closest = (el, sel) => el && el.closest ? el.closest(sel) : null;
 
     on('click', e => {
+      activeSince = true;
       const el = closest(e.target, '[data-track-click]');
       if (!el) return;
       const md = {label: el.getAttribute('data-track-click') || str(el.textContent.trim(), 128), element: el.tagName.toLowerCase()};
@@ -265,18 +289,30 @@
     on('pause', video('video_pause'));
     on('ended', video('video_complete'));
 
-    // Time spent: a heartbeat every heartbeatInterval while visible, duration = seconds since the last one.
+    // Time spent: a heartbeat every heartbeatInterval while the page is visible and the student did something
+    // (moved, scrolled, typed, touched) or a video played since the last one, duration = seconds since then.
+    // A tab left open on its own sends nothing, so it cannot keep a session alive or count as engaged time.
+    const playing = () => Array.prototype.some.call(doc.querySelectorAll('video'), v => !v.paused && !v.ended);
+    for (const type of ['mousemove', 'mousedown', 'keydown', 'wheel', 'touchstart', 'scroll']) {
+      on(type, () => { activeSince = true; }, {passive: true}, type === 'scroll' ? window : doc);
+    }
     function beats() {
-      clearInterval(beatTimer); lastBeat = Date.now();
+      clearInterval(beatTimer); lastBeat = Date.now(); activeSince = false;
       if (cfg.heartbeatInterval > 0) beatTimer = setInterval(safe(() => {
-        if (doc.visibilityState !== 'visible') return;
         const now = Date.now();
+        if (doc.visibilityState !== 'visible' || !(activeSince || playing())) { lastBeat = now; return; }
         track('heartbeat', {metadata: {duration: round1((now - lastBeat) / 1000)}});
-        lastBeat = now;
+        lastBeat = now; activeSince = false;
       }), cfg.heartbeatInterval);
     }
-    on('visibilitychange', () => doc.visibilityState === 'hidden' ? beacon() : beats());
-    on('pagehide', beacon, false, window);
+    // Hidden or leaving: a beacon cannot report failure, so it is only used while the collector answers; while it
+    // is failing (or the browser is offline) the queue stays in localStorage, and the next page of this site sends
+    // it. A queue left by a closed page is marked, so that another tab may take it over.
+    const healthy = () => attempt === 0 && nav.onLine !== false;
+    const leave = () => { if (healthy()) beacon(); persist(true); };
+    on('visibilitychange', () => doc.visibilityState === 'hidden' ? healthy() && beacon() : beats());
+    on('pagehide', leave, false, window);
+    on('pageshow', e => { if (e.persisted) persist(); }, false, window); // back from the back-forward cache: the queue is ours again
     on('online', () => { retryAt = 0; tick(); }, false, window);
 
     if (cfg.autoPageViews) {

@@ -33,6 +33,7 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -113,7 +114,7 @@ class LiveBrowserIT {
         }
 
         String pseudonym = new Pseudonymiser(stack.settings().pseudonymisationKey()).pseudonymise(demoStudent);
-        Map<String, List<JsonNode>> byName = awaitEventsOf(pseudonym, STUDENT_ACTIONS, Duration.ofSeconds(60));
+        Map<String, List<JsonNode>> byName = eventsOf(pseudonym, STUDENT_ACTIONS);
         JsonNode search = byName.get("search").get(0);
         assertEquals("polynomial", search.path("metadata").path("query").asText());
         // Clicks on the course page scroll it too, so milestones are checked per page: each at most once per page view.
@@ -211,20 +212,29 @@ class LiveBrowserIT {
         return MAPPER.readTree(response.body());
     }
 
-    /** Reads the accepted-events topic until the student's events hold every one of {@code names}; returns them by name. */
-    private static Map<String, List<JsonNode>> awaitEventsOf(String pseudonym, List<String> names, Duration timeout) throws Exception {
+    /**
+     * Every event of the student in the accepted-events topic, by name, read up to the topic's end as it is now (the
+     * tracker's queue is empty, so everything it sent is acknowledged and before that end); fails when one of
+     * {@code names} is missing. Events are identified by event_id: a re-sent copy counts once.
+     */
+    private static Map<String, List<JsonNode>> eventsOf(String pseudonym, List<String> names) throws Exception {
         Properties properties = new Properties();
         properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.broker().bootstrapServers());
-        properties.put(ConsumerConfig.GROUP_ID_CONFIG, "live-browser-it-" + System.nanoTime());
-        properties.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        properties.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         Map<String, List<JsonNode>> byName = new HashMap<>();
+        Set<String> seen = new HashSet<>();
         try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(properties, new StringDeserializer(), new StringDeserializer())) {
-            consumer.subscribe(List.of(StackSettings.TOPIC));
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (System.nanoTime() < deadline && !byName.keySet().containsAll(names)) {
+            List<TopicPartition> partitions = consumer.partitionsFor(StackSettings.TOPIC).stream()
+                    .map(partition -> new TopicPartition(partition.topic(), partition.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (partitions.stream().anyMatch(partition -> consumer.position(partition) < end.get(partition))) {
+                assertTrue(System.nanoTime() < deadline, "could not read the topic to its end in time");
                 for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(500))) {
                     JsonNode event = MAPPER.readTree(record.value());
-                    if (pseudonym.equals(event.path("student_id").asText())) {
+                    if (pseudonym.equals(event.path("student_id").asText()) && seen.add(event.path("event_id").asText())) {
                         byName.computeIfAbsent(event.path("event_name").asText(), name -> new ArrayList<>()).add(event);
                     }
                 }

@@ -261,9 +261,26 @@ public final class TrackService {
             letter.set("payload", payload);
         }
         else {
-            letter.set("payload", event);
+            letter.set("payload", withoutRawText(event));
         }
         return letter;
+    }
+
+    /**
+     * A payload that is not an event object has no named id fields, so any text in it could be one:
+     * every string is replaced by its pseudonym (still comparable, and findable for an erasure);
+     * numbers, booleans and the shape are kept, so the dead letter still shows what was sent wrong.
+     */
+    private JsonNode withoutRawText(JsonNode node) {
+        if (node.isTextual()) {
+            return mapper.getNodeFactory().textNode("pseudonym:" + pseudonymiser.pseudonymise(node.textValue()));
+        }
+        if (node.isArray()) {
+            ArrayNode copy = mapper.createArrayNode();
+            node.forEach(element -> copy.add(withoutRawText(element)));
+            return copy;
+        }
+        return node;
     }
 
     private TrackResponse error(int status, String message) {

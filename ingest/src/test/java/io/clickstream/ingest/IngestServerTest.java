@@ -90,6 +90,27 @@ class IngestServerTest {
     }
 
     @Test
+    void aBatchEntryThatIsNotAnObjectIsDeadLetteredWithoutItsText() throws Exception {
+        String batch = "[" + LmsEvent.pageView("student-9", "/ok").json() + ", \"student-10\", [\"student-11\", 42]]";
+        HttpResponse<String> response = post(batch, "application/json");
+        JsonNode results = mapper.readTree(response.body()).get("results");
+        assertEquals("accepted", results.get(0).get("status").asText(), response.body());
+        assertEquals("rejected", results.get(1).get("status").asText());
+        assertEquals("rejected", results.get(2).get("status").asText());
+
+        List<JsonNode> letters = new java.util.ArrayList<>();
+        for (SinkRecord record : sink.on("bad")) {
+            letters.add(mapper.readTree(record.value()));
+        }
+        assertEquals(2, letters.size());
+        Pseudonymiser pseudonymiser = new Pseudonymiser(KEY);
+        assertEquals("pseudonym:" + pseudonymiser.pseudonymise("student-10"), letters.get(0).get("payload").asText());
+        assertEquals("pseudonym:" + pseudonymiser.pseudonymise("student-11"), letters.get(1).get("payload").get(0).asText());
+        assertEquals(42, letters.get(1).get("payload").get(1).asInt(), "numbers and the shape are kept");
+        assertFalse(letters.toString().contains("student-1"), "no raw text in a dead letter: " + letters);
+    }
+
+    @Test
     void missingFieldAndBadTimestampAreNamed() throws Exception {
         HttpResponse<String> response = post(LmsEvent.pageView("s", "/x").remove("session_id").at("yesterday").json(), "application/json");
         String body = response.body();

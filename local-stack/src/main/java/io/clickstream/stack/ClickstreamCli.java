@@ -28,7 +28,8 @@ import java.util.concurrent.CountDownLatch;
  *       Trino; sends generated LMS traffic over HTTP; waits until silver holds every accepted event;
  *       runs the gold job; prints counts per layer read back through Trino; stops everything.</li>
  *   <li>{@code up}: the same, then keeps the stack running with live students sending until Ctrl-C.</li>
- *   <li>{@code simulate [--rate N] [--bots N] [--spike-every S] [--rhythm]}: live traffic into a running stack.</li>
+ *   <li>{@code simulate [--rate N] [--bots N] [--spike-every S] [--rhythm] [--steady]}: live traffic into a running stack;
+ *       {@code simulate --day YYYY-MM-DD [--events N]}: a historic day written straight into silver.</li>
  *   <li>{@code sql "QUERY"}: runs a query on the running stack's Trino and prints the rows.</li>
  * </ul>
  */
@@ -93,13 +94,29 @@ public final class ClickstreamCli {
 
     /**
      * Live traffic through the HTTP endpoint of a running stack (or any ingest), until Ctrl-C or
-     * {@code --seconds}: {@code --rate EVENTS_PER_SECOND} (0.5 is one event every 2 s),
-     * {@code --bots N}, {@code --spike-every SECONDS} (the rate triples for 30 s), {@code --rhythm}
-     * (follow the hour of day), {@code --invalid PER_MILLE}, {@code --endpoint URL} (repeatable:
-     * instances take turns), {@code --write-key KEY} (default: the local stack's).
+     * {@code --seconds}: {@code --rate EVENTS_PER_SECOND}, {@code --steady} (one event per request,
+     * exactly 1/rate apart: {@code --rate 0.5 --steady} is one event every 2 s), {@code --bots N},
+     * {@code --spike-every SECONDS} (the rate triples for 30 s), {@code --rhythm} (follow the hour of
+     * day), {@code --invalid PER_MILLE}, {@code --endpoint URL} (repeatable: instances take turns),
+     * {@code --write-key KEY} (default: the local stack's). With {@code --day YYYY-MM-DD [--events N]}
+     * it writes a whole historic day straight into silver instead (a Spark job, see HistoricDay).
      */
     static int simulate(StackSettings settings, List<String> args) throws Exception {
+        int day = args.indexOf("--day");
+        if (day >= 0) {
+            List<String> historic = new ArrayList<>(List.of("historic-day", "--date", day + 1 < args.size() ? args.get(day + 1) : ""));
+            int events = args.indexOf("--events");
+            if (events >= 0 && events + 1 < args.size()) {
+                historic.addAll(List.of("--events", args.get(events + 1)));
+            }
+            if (args.size() != historic.size() - 1) {
+                System.err.println("clickstream simulate: --day takes only --events N");
+                return 2;
+            }
+            return job(settings, historic);
+        }
         double rate = 5;
+        boolean steady = false;
         int bots = 0;
         Duration spikeEvery = null;
         boolean rhythm = false;
@@ -114,6 +131,7 @@ public final class ClickstreamCli {
                     case "--bots" -> bots = Integer.parseInt(args.get(++i));
                     case "--spike-every" -> spikeEvery = Duration.ofSeconds(Long.parseLong(args.get(++i)));
                     case "--rhythm" -> rhythm = true;
+                    case "--steady" -> steady = true;
                     case "--invalid" -> invalid = Integer.parseInt(args.get(++i));
                     case "--seconds" -> seconds = Long.parseLong(args.get(++i));
                     case "--endpoint" -> endpoints.add(URI.create(args.get(++i).replaceAll("/+$", "") + "/v1/track"));
@@ -127,9 +145,10 @@ public final class ClickstreamCli {
             if (writeKey == null) {
                 writeKey = settings.writeKey();
             }
-            LiveSimulator.Settings simulation = new LiveSimulator.Settings(rate, bots, spikeEvery, Duration.ofSeconds(30), rhythm, invalid, 10_000);
+            LiveSimulator.Settings simulation = new LiveSimulator.Settings(rate, bots, spikeEvery, Duration.ofSeconds(30), rhythm, invalid,
+                    LiveSimulator.Settings.poolFor(rate, spikeEvery != null), steady);
             String authorization = "Basic " + java.util.Base64.getEncoder().encodeToString((writeKey + ":").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            say("simulating students at about " + rate + " events/s" + (bots > 0 ? " with " + bots + " bots" : "") + " into " + endpoints
+            say("simulating students at " + (steady ? "exactly " : "about ") + rate + " events/s" + (bots > 0 ? " with " + bots + " bots" : "") + " into " + endpoints
                     + " (Ctrl-C stops)");
             LiveSimulator.Result result = new LiveSimulator(endpoints, authorization, simulation, System.nanoTime(), Clock.systemUTC())
                     .run(Duration.ofSeconds(seconds), ClickstreamCli::say, Duration.ofSeconds(10));
@@ -147,20 +166,22 @@ public final class ClickstreamCli {
     static int job(StackSettings settings, List<String> args) throws Exception {
         List<String> goldJobs = List.of("gold", "sessions", "daily-metrics", "hourly-metrics", "chapter-engagement", "funnels",
                 "student-features", "anomalies", "data-quality", "maintenance");
-        boolean streamingJob = !args.isEmpty() && (args.get(0).equals("streaming") || args.get(0).equals("live"));
-        if (args.isEmpty() || !streamingJob && !goldJobs.contains(args.get(0))) {
+        boolean ownMainClass = !args.isEmpty() && List.of("streaming", "live", "historic-day").contains(args.get(0));
+        if (args.isEmpty() || !ownMainClass && !goldJobs.contains(args.get(0))) {
             System.err.println("usage: clickstream job streaming | live [--config FILE]");
+            System.err.println("       clickstream job historic-day --date YYYY-MM-DD [--events N] [--config FILE]");
             System.err.println("       clickstream job " + String.join(" | ", goldJobs) + " --date YYYY-MM-DD [--to YYYY-MM-DD] [--config FILE]");
             System.err.println("       (gold runs every gold job in dependency order)");
             return 2;
         }
-        // Gold jobs share one entry point that takes the job's name; the streaming and live jobs have their own.
+        // Gold jobs share one entry point that takes the job's name; the streaming, live and historic-day jobs have their own.
         String mainClass = switch (args.get(0)) {
             case "streaming" -> "io.clickstream.jobs.streaming.StreamingJob";
             case "live" -> "io.clickstream.jobs.live.LiveAggregatesJob";
+            case "historic-day" -> "io.clickstream.jobs.simulate.HistoricDay";
             default -> "io.clickstream.jobs.gold.GoldCli";
         };
-        List<String> arguments = streamingJob ? args.subList(1, args.size()) : args;
+        List<String> arguments = ownMainClass ? args.subList(1, args.size()) : args;
         ProcessBuilder builder = new ProcessBuilder(new Modules(settings.home())
                 .javaCommand("spark-jobs", Modules.sparkJvmOptions(), mainClass, arguments)).inheritIO();
         builder.environment().putIfAbsent("CLICKSTREAM_LAKE_ROOT", settings.lakeRoot().toString());
@@ -272,7 +293,7 @@ public final class ClickstreamCli {
                 String authorization = stack.authorization();
                 Thread liveTraffic = new Thread(() -> {
                     try {
-                        new LiveSimulator(List.of(stack.trackEndpoint()), authorization, LiveSimulator.Settings.steady(2), System.nanoTime(),
+                        new LiveSimulator(List.of(stack.trackEndpoint()), authorization, LiveSimulator.Settings.realistic(2), System.nanoTime(),
                                 Clock.systemUTC()).run(Duration.ofDays(365), ClickstreamCli::say, null);
                     }
                     catch (InterruptedException e) {

@@ -29,8 +29,10 @@ import java.util.UUID;
  * or drop off at each step, several at once; plus optional bots, traffic spikes and a daily rhythm.
  *
  * <p>The rate is kept by the number of students online: each acts on average every
- * {@link #MEAN_THINK_SECONDS} seconds, so about {@code rate * MEAN_THINK_SECONDS} are online. At the
- * slowest setting (0.5 events/s, the seed's "a sample event every 2 seconds") five students are on.
+ * {@link #MEAN_THINK_SECONDS} seconds, so about {@code rate * MEAN_THINK_SECONDS} are online, and
+ * their events come in bursts as real ones do. With {@code steady}, events go out one per request
+ * at exactly {@code 1 / rate} apart instead; the slowest steady setting (0.5 events/s) is the
+ * seed's "send a sample event every 2 seconds".
  */
 public final class LiveSimulator {
     static final double MEAN_THINK_SECONDS = 10;
@@ -46,10 +48,16 @@ public final class LiveSimulator {
      * second; {@code spikeEvery}: every so often the rate triples for {@code spikeLength} (null:
      * never); {@code dailyRhythm}: the rate follows the hour of day (quiet at night, busiest in
      * the evening); {@code invalidPerMille}: events sent broken on purpose, to show the dead-letter
-     * path; {@code studentPool}: how many different students exist.
+     * path; {@code studentPool}: how many different students exist (at least as many as are online
+     * at the highest rate, so that enough are free to come online); {@code steady}: one event per
+     * request, exactly {@code 1 / rate} apart.
      */
     public record Settings(double rate, int bots, Duration spikeEvery, Duration spikeLength, boolean dailyRhythm, int invalidPerMille,
-            int studentPool) {
+            int studentPool, boolean steady) {
+        public Settings(double rate, int bots, Duration spikeEvery, Duration spikeLength, boolean dailyRhythm, int invalidPerMille, int studentPool) {
+            this(rate, bots, spikeEvery, spikeLength, dailyRhythm, invalidPerMille, studentPool, false);
+        }
+
         public Settings {
             if (!(rate >= MIN_RATE) || rate > 20_000) {
                 throw new IllegalArgumentException("--rate must be between " + MIN_RATE + " and 20000 events/s, got " + rate);
@@ -58,11 +66,26 @@ public final class LiveSimulator {
                 throw new IllegalArgumentException("bots, invalid per mille (0..1000) and the student pool (>= 1) are out of range");
             }
             requireNonNull(spikeLength, "spikeLength is null");
+            long mostOnline = studentsOnline(rate * (spikeEvery == null ? 1 : 3));
+            if (studentPool < mostOnline) {
+                throw new IllegalArgumentException("a pool of " + studentPool + " students is too small for " + mostOnline
+                        + " online at once; use at least that many");
+            }
         }
 
-        public static Settings steady(double rate) {
-            return new Settings(rate, 0, null, Duration.ofSeconds(30), false, 0, 10_000);
+        /** Realistic students at about {@code rate} events/s, nothing else. */
+        public static Settings realistic(double rate) {
+            return new Settings(rate, 0, null, Duration.ofSeconds(30), false, 0, poolFor(rate, false));
         }
+
+        /** The smallest pool that keeps {@code rate} (with spikes) going. */
+        public static int poolFor(double rate, boolean spikes) {
+            return (int) Math.max(10_000, 2 * studentsOnline(rate * (spikes ? 3 : 1)));
+        }
+    }
+
+    static long studentsOnline(double rate) {
+        return Math.max(1, Math.round(rate * MEAN_THINK_SECONDS));
     }
 
     /** What was sent and accepted, per raw student (the caller's own view; the pipeline only sees pseudonyms). */
@@ -78,6 +101,8 @@ public final class LiveSimulator {
     private final Clock clock;
     private final PriorityQueue<Student> online = new PriorityQueue<>((a, b) -> Long.compare(a.nextAt, b.nextAt));
     private final Set<String> onlineIds = new HashSet<>();
+    private int humansOnline;
+    private int botsOnline;
     private int endpointTurn;
 
     /** Several endpoints (ingest instances) take turns, batch by batch, as behind a load balancer. */
@@ -102,11 +127,13 @@ public final class LiveSimulator {
         long[] totals = new long[4];
         List<ObjectNode> batch = new ArrayList<>();
         long lastFlush = started;
+        long nextSteady = started;
         while (clock.millis() < end && !Thread.currentThread().isInterrupted()) {
             long now = clock.millis();
             fillOnline(now);
             Student next = online.peek();
-            if (next != null && next.nextAt <= now) {
+            boolean due = settings.steady() ? now >= nextSteady : next != null && next.nextAt <= now;
+            if (next != null && due) {
                 online.poll();
                 ObjectNode event = next.act(now);
                 if (event != null) {
@@ -114,10 +141,18 @@ public final class LiveSimulator {
                 }
                 if (next.done) {
                     onlineIds.remove(next.id);
+                    humansOnline--;
                 }
                 else {
                     online.add(next);
                 }
+                // A slow answer delays the next event instead of causing a catch-up burst: steady means evenly spaced.
+                nextSteady = Math.max(nextSteady, now) + (long) (1000 / currentRate(now));
+            }
+            if (settings.steady() && !batch.isEmpty()) {
+                send(batch, lastAccepted, pageViews, totals);
+                batch.clear();
+                lastFlush = now;
             }
             if (!batch.isEmpty() && (batch.size() >= 100 || now - lastFlush >= 250)) {
                 send(batch, lastAccepted, pageViews, totals);
@@ -125,12 +160,13 @@ public final class LiveSimulator {
                 lastFlush = now;
             }
             if (now >= nextReport) {
-                report.accept(String.format("simulator: %d online, %d sent, %d accepted, %d rejected, %d failed requests", onlineIds.size(),
-                        totals[0], totals[1], totals[2], totals[3]));
+                report.accept(String.format("simulator: %d online, %d sent (%.1f events/s), %d accepted, %d rejected, %d failed requests",
+                        onlineIds.size(), totals[0], totals[0] * 1000.0 / Math.max(1, now - started), totals[1], totals[2], totals[3]));
                 nextReport += reportEvery.toMillis();
             }
             Student soonest = online.peek();
-            long wait = Math.min(soonest == null ? 50 : soonest.nextAt - clock.millis(), 50);
+            long dueAt = settings.steady() ? nextSteady : soonest == null ? Long.MAX_VALUE : soonest.nextAt;
+            long wait = Math.min(dueAt - clock.millis(), 50);
             if (wait > 0 && batch.isEmpty()) {
                 Thread.sleep(wait);
             }
@@ -155,22 +191,20 @@ public final class LiveSimulator {
         return Math.max(MIN_RATE, rate);
     }
 
+    /** Brings students online until the rate of this moment is covered; the pool is at least twice that (see Settings). */
     private void fillOnline(long now) {
-        int wanted = (int) Math.max(1, Math.round(currentRate(now) * MEAN_THINK_SECONDS));
-        int humans = onlineIds.size() - (int) online.stream().filter(student -> student.bot).count();
-        while (humans < wanted) {
+        long wanted = Math.min(studentsOnline(currentRate(now)), settings.studentPool());
+        while (humansOnline < wanted) {
             String id = "student-" + String.format("%05d", random.nextInt(settings.studentPool()));
             if (onlineIds.add(id)) {
                 online.add(new Student(id, false, now + (long) (random.nextDouble() * 1000)));
-                humans++;
+                humansOnline++;
             }
         }
-        long bots = online.stream().filter(student -> student.bot).count();
-        for (long b = bots; b < settings.bots(); b++) {
-            String id = "bot-" + b;
-            if (onlineIds.add(id)) {
-                online.add(new Student(id, true, now));
-            }
+        while (botsOnline < settings.bots()) {
+            String id = "bot-" + botsOnline++;
+            onlineIds.add(id);
+            online.add(new Student(id, true, now));
         }
     }
 

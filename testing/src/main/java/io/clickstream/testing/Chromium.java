@@ -102,7 +102,7 @@ public final class Chromium implements AutoCloseable {
         String sessionId = send(null, "Target.attachToTarget", Map.of("targetId", targetId, "flatten", true)).path("sessionId").asText();
         Tab tab = new Tab(targetId, sessionId);
         tab.setViewport(width, height, false);
-        tab.command("Page.navigate", Map.of("url", url));
+        tab.navigate(url);
         return tab;
     }
 
@@ -236,6 +236,16 @@ public final class Chromium implements AutoCloseable {
                 sleep(100);
             }
             throw new AssertionError("not true within " + timeout + ": " + expression + " (last: " + last + ")");
+        }
+
+        /** Loads {@code url} in this tab, as typing it in the address bar would. */
+        public void navigate(String url) {
+            command("Page.navigate", Map.of("url", url));
+        }
+
+        /** Reloads the page, as the reload button would. */
+        public void reload() {
+            command("Page.reload", Map.of());
         }
 
         /** A real mouse click in the middle of the element, scrolled into view first. */

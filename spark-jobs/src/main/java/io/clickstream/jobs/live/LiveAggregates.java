@@ -1,6 +1,7 @@
 package io.clickstream.jobs.live;
 
 import static java.util.Objects.requireNonNull;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.count;
@@ -42,10 +43,16 @@ import org.apache.spark.sql.types.StructType;
  *   <li>{@code action}, key {@code action/EVENT_ID}: one recent action (pseudonymised student, event, page).</li>
  * </ul>
  * Student ids are the pseudonyms ingest wrote; nothing here sees a raw id.
+ *
+ * <p>An event can reach Kafka twice (a tracker re-sends its queue after a reload, a client retries
+ * after a lost answer); the counts take each event_id once while its copies arrive within
+ * {@code allowedLateness} of each other (Spark's state store, bounded by the watermark).
  */
 public final class LiveAggregates {
     /** Arrival time of a record: the Kafka timestamp ingest's producer stamped. */
     static final String ARRIVED = "arrived";
+    /** What identifies a record when counting: its event_id, so that a re-sent copy counts once. */
+    static final String RECORD_ID = "record_id";
     private static final StructType EVENT = new StructType()
             .add("event_id", DataTypes.StringType)
             .add("student_id", DataTypes.StringType)
@@ -62,15 +69,18 @@ public final class LiveAggregates {
 
     /**
      * One row per record: {@code arrived}, {@code accepted} (from the accepted-events topic, else a
-     * dead letter) and the event's id, student, name and page (null for dead letters and for values
-     * that are not JSON: those count as received but never as a student's action).
+     * dead letter), {@code record_id} (the event_id, or the Kafka coordinates where there is none)
+     * and the event's id, student, name and page (null for dead letters and for values that are not
+     * JSON: those count as received but never as a student's action).
      */
     public Dataset<Row> events(Dataset<Row> kafkaRecords) {
         Column accepted = col("topic").equalTo(lit(acceptedTopic));
         return kafkaRecords
                 .select(col("timestamp").as(ARRIVED), accepted.as("accepted"),
-                        when(accepted, from_json(col("value").cast("string"), EVENT)).as("event"))
-                .select(col(ARRIVED), col("accepted"), col("event.event_id").as("event_id"), col("event.student_id").as("student"),
+                        when(accepted, from_json(col("value").cast("string"), EVENT)).as("event"),
+                        concat(col("topic"), lit("/"), col("partition"), lit("/"), col("offset")).as("coordinates"))
+                .select(col(ARRIVED), col("accepted"), coalesce(col("event.event_id"), col("coordinates")).as(RECORD_ID),
+                        col("event.event_id").as("event_id"), col("event.student_id").as("student"),
                         col("event.event_name").as("event_name"), col("event.page_url").as("page_url"));
     }
 
@@ -115,9 +125,14 @@ public final class LiveAggregates {
                                 col("event_name"), col("page_url"))).as("value"));
     }
 
-    /** State for a window is kept until arrivals are {@code allowedLateness} past its end, then dropped. */
+    /**
+     * State for a window is kept until arrivals are {@code allowedLateness} past its end, then dropped;
+     * a record whose id arrived before within that time is left out.
+     */
     private Dataset<Row> watermarked(Dataset<Row> events) {
-        return events.withWatermark(ARRIVED, allowedLateness.toMillis() + " milliseconds");
+        Dataset<Row> watermarked = events.withWatermark(ARRIVED, allowedLateness.toMillis() + " milliseconds");
+        // Spark takes the watermark-bounded form only on streams; on a batch (the tests) every copy is in view anyway.
+        return events.isStreaming() ? watermarked.dropDuplicatesWithinWatermark(RECORD_ID) : watermarked.dropDuplicates(RECORD_ID);
     }
 
     private static Column millis(String timestampColumn) {

@@ -48,10 +48,7 @@ public final class StreamingJob {
         this.config = config;
         this.paths = new LakePaths(config.lakeRoot());
         this.transform = new SilverTransform(contract);
-        Tables.createIfNotExists(spark, paths.silverEvents(), EventColumns.silver(contract),
-                "Silver: every accepted LMS event once, typed and pseudonymised.", EventColumns.EVENT_DATE, "event_name");
-        Tables.createIfNotExists(spark, paths.silverQuarantine(), EventColumns.quarantine(),
-                "Records the stream could not parse, with the reason.", "quarantine_date");
+        Tables.createSilver(spark, paths, contract);
         createBronzeRoot();
     }
 

@@ -1,12 +1,14 @@
 package io.clickstream.jobs.live;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.clickstream.jobs.SharedSpark;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,9 +19,12 @@ import java.util.TreeMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.Trigger;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class LiveAggregatesTest {
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -79,6 +84,46 @@ class LiveAggregatesTest {
         assertEquals(2, course.get("page_views").asInt());
         assertEquals(3, course.get("events").asInt());
         assertEquals(1, byKey.get("page/" + MINUTE.toEpochMilli() + "//chapter/1").get(0).get("page_views").asInt());
+    }
+
+    @Test
+    void aResentEventCountsOnceButEveryDeadLetterCounts() throws Exception {
+        accepted(100, "e1", "s1", "page_view", "/a");
+        accepted(400, "e1", "s1", "page_view", "/a");     // the tracker re-sent its queue after a reload
+        accepted(600, "e2", "s1", "click", "/a");
+        deadLetter(700);
+        deadLetter(800);                                   // dead letters carry no event id: each is its own record
+        JsonNode second = collect(aggregates.traffic(aggregates.events(records()))).get("second/" + MINUTE.toEpochMilli()).get(0);
+        assertEquals(2, second.get("accepted").asInt());
+        assertEquals(2, second.get("rejected").asInt());
+        JsonNode page = collect(aggregates.pages(aggregates.events(records()))).get("page/" + MINUTE.toEpochMilli() + "//a").get(0);
+        assertEquals(1, page.get("page_views").asInt());
+        assertEquals(2, page.get("events").asInt());
+    }
+
+    @Test
+    void theAggregatesRunAsStreamsInUpdateMode(@TempDir Path dir) throws Exception {
+        accepted(100, "e1", "s1", "page_view", "/a");
+        accepted(400, "e1", "s1", "page_view", "/a");
+        accepted(1_600, "e2", "s2", "page_view", "/b");
+        records().write().parquet(dir.resolve("in").toString());
+        Dataset<Row> stream = SharedSpark.session().readStream().schema(records().schema()).parquet(dir.resolve("in").toString());
+        for (String kind : List.of("presence", "traffic", "pages")) {
+            Dataset<Row> events = aggregates.events(stream);
+            Dataset<Row> keyed = switch (kind) {
+                case "presence" -> aggregates.presence(events);
+                case "traffic" -> aggregates.traffic(events);
+                default -> aggregates.pages(events);
+            };
+            StreamingQuery query = keyed.writeStream().format("memory").queryName("live_test_" + kind).outputMode("update")
+                    .option("checkpointLocation", dir.resolve("checkpoint-" + kind).toString()).trigger(Trigger.AvailableNow()).start();
+            query.awaitTermination();
+            assertTrue(query.exception().isEmpty(), () -> kind + ": " + query.exception().get());
+        }
+        Map<String, List<JsonNode>> pages = collect(SharedSpark.session().table("live_test_pages"));
+        assertEquals(1, pages.get("page/" + MINUTE.toEpochMilli() + "//a").get(0).get("page_views").asInt());
+        assertEquals(2, collect(SharedSpark.session().table("live_test_presence")).size());
+        assertEquals(2, collect(SharedSpark.session().table("live_test_traffic")).size());
     }
 
     @Test
