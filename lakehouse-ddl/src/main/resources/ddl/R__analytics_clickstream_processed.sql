@@ -21,7 +21,11 @@ SELECT
     query AS search_query,
     metadata,
     received_at,
-    CAST(date_diff('millisecond', event_timestamp, received_at) AS double) / 1000 AS arrival_delay_seconds
+    CAST(date_diff('millisecond', event_timestamp, received_at) AS double) / 1000 AS arrival_delay_seconds,
+    session_key,
+    is_late,
+    is_bot,
+    bot_reason
 FROM delta.silver.clickstream_processed;
 -- @inherit-comments delta.analytics.clickstream_processed from delta.silver.clickstream_processed
 COMMENT ON COLUMN delta.analytics.clickstream_processed.duration_seconds IS 'metadata.duration: seconds spent (page, video or heartbeat interval); null when not sent';

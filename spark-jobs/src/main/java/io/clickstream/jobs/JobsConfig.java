@@ -51,9 +51,37 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
         }
     }
 
-    public record Streaming(Duration triggerInterval) {
+    /**
+     * The Kafka → bronze/silver job (see streaming.StreamingJob). {@code deduplicationHorizon}: how long the job
+     * remembers each event_id in its state store (older duplicates are caught against silver instead);
+     * {@code maxClockSkew}: how far in the future ingest accepts event timestamps (at least ingest's
+     * {@code ingest.validation.max-clock-skew}); {@code lateAfter}: an event that reaches ingest this long after it
+     * happened is flagged {@code is_late}; {@code sessionInactivityGap}: the gap that starts a new {@code session_key};
+     * {@code botEventsPerMinute}: a student sending more events than this within a minute is flagged {@code is_bot}.
+     */
+    public record Streaming(Duration triggerInterval, Duration deduplicationHorizon, Duration maxClockSkew, Duration lateAfter,
+            Duration sessionInactivityGap, int botEventsPerMinute) {
+        public Streaming(Duration triggerInterval) {
+            this(triggerInterval, Duration.ofMinutes(30), Duration.ofMinutes(10), Duration.ofMinutes(10), Duration.ofMinutes(30), 100);
+        }
+
         public Streaming {
             requireNonNull(triggerInterval, "triggerInterval is null");
+            requireNonNull(deduplicationHorizon, "deduplicationHorizon is null");
+            requireNonNull(maxClockSkew, "maxClockSkew is null");
+            requireNonNull(lateAfter, "lateAfter is null");
+            requireNonNull(sessionInactivityGap, "sessionInactivityGap is null");
+            if (maxClockSkew.isNegative() || deduplicationHorizon.compareTo(maxClockSkew.multipliedBy(2)) < 0) {
+                throw new IllegalArgumentException("clickstream.streaming.deduplication-horizon must be at least twice max-clock-skew (events"
+                        + " younger than the horizon minus the skew are de-duplicated in the state store, the rest against silver), got "
+                        + deduplicationHorizon + " and " + maxClockSkew);
+            }
+            if (lateAfter.isNegative() || lateAfter.isZero() || sessionInactivityGap.isNegative() || sessionInactivityGap.isZero()) {
+                throw new IllegalArgumentException("clickstream.streaming.late-after and session-inactivity-gap must be positive");
+            }
+            if (botEventsPerMinute < 1) {
+                throw new IllegalArgumentException("clickstream.streaming.bot-events-per-minute must be at least 1, got " + botEventsPerMinute);
+            }
         }
     }
 
@@ -211,7 +239,9 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
                             sparkSettings(c.getConfig("spark.settings"))),
                     new Kafka(c.getString("kafka.bootstrap-servers"), c.getString("kafka.topic"), c.getString("kafka.starting-offsets"),
                             c.getLong("kafka.max-offsets-per-trigger")),
-                    new Streaming(c.getDuration("streaming.trigger-interval")),
+                    new Streaming(c.getDuration("streaming.trigger-interval"), c.getDuration("streaming.deduplication-horizon"),
+                            c.getDuration("streaming.max-clock-skew"), c.getDuration("streaming.late-after"),
+                            c.getDuration("streaming.session-inactivity-gap"), c.getInt("streaming.bot-events-per-minute")),
                     new Gold(c.getDuration("gold.session-inactivity-gap"), c.getDuration("gold.max-session-length"), c.getInt("gold.top-pages"),
                             funnels(c.getConfig("gold")),
                             new Anomalies(c.getInt("gold.anomalies.baseline-days"), c.getDouble("gold.anomalies.z-threshold"),

@@ -5,6 +5,7 @@ import io.clickstream.schema.EventField;
 import io.clickstream.schema.FieldType;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
@@ -15,6 +16,10 @@ public final class EventColumns {
     /** The contract's {@code timestamp} is stored under this clearer name. */
     public static final String EVENT_TIMESTAMP = "event_timestamp";
     public static final String EVENT_DATE = "event_date";
+    public static final String SESSION_KEY = "session_key";
+    public static final String IS_LATE = "is_late";
+    public static final String IS_BOT = "is_bot";
+    public static final String BOT_REASON = "bot_reason";
 
     private EventColumns() {}
 
@@ -49,12 +54,29 @@ public final class EventColumns {
         for (EventField field : contract.metadataFields()) {
             schema = schema.add(field.name(), sparkType(field.type()), true, "metadata." + field.name() + ": " + field.description());
         }
-        return schema
+        schema = schema
                 .add(EventContract.RECEIVED_AT, DataTypes.TimestampType, true, "When ingest received the event (UTC).")
                 .add(EventContract.SCHEMA_VERSION, DataTypes.IntegerType, true, "Contract version the event was validated against.")
                 .add("kafka_partition", DataTypes.IntegerType, false, "Kafka partition the event was read from.")
                 .add("kafka_offset", DataTypes.LongType, false, "Kafka offset the event was read from.")
                 .add(EVENT_DATE, DataTypes.DateType, false, "UTC date of event_timestamp; partition column.");
+        for (StructField field : enrichment().fields()) {
+            schema = schema.add(field);
+        }
+        return schema;
+    }
+
+    /** Columns the streaming job adds to each event; nullable, so that tables written before they existed gain them empty. */
+    public static StructType enrichment() {
+        return new StructType()
+                .add(SESSION_KEY, DataTypes.StringType, true, "The reconstructed session: a new key after clickstream.streaming.session-inactivity-gap"
+                        + " (30 min) without events or when the client's session_id changes, so a session id reused after a gap or on"
+                        + " another day is split. Gold's sessions table recomputes sessions from all events.")
+                .add(IS_LATE, DataTypes.BooleanType, true, "True when the event reached ingest more than clickstream.streaming.late-after"
+                        + " (10 min) after event_timestamp; late events are kept in their own day's partition, never dropped.")
+                .add(IS_BOT, DataTypes.BooleanType, true, "True when the user agent is a crawler's or the student sent more than"
+                        + " clickstream.streaming.bot-events-per-minute events within a minute.")
+                .add(BOT_REASON, DataTypes.StringType, true, "Why is_bot is true: 'user agent' or 'event rate'; null for people.");
     }
 
     /** Records the stream could not turn into events, kept with the reason and their Kafka coordinates. */

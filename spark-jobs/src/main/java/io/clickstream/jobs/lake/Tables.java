@@ -2,12 +2,18 @@ package io.clickstream.jobs.lake;
 
 import io.clickstream.schema.EventContract;
 import io.delta.tables.DeltaTable;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 /**
  * Explicit, idempotent Delta DDL: every table is created with declared columns and partitions
- * before the first write, never inferred from the first batch.
+ * before the first write, never inferred from the first batch; a table written by an earlier
+ * version gains the nullable columns declared since (its old rows read them as null).
  */
 public final class Tables {
     private Tables() {}
@@ -27,5 +33,23 @@ public final class Tables {
                 .partitionedBy(partitionColumns)
                 .comment(comment)
                 .execute();
+        addMissingColumns(spark, location, columns);
+    }
+
+    private static void addMissingColumns(SparkSession spark, String location, StructType declared) {
+        Set<String> existing = Set.of(DeltaTable.forPath(spark, location).toDF().schema().fieldNames());
+        List<StructField> missing = Arrays.stream(declared.fields()).filter(field -> !existing.contains(field.name())).toList();
+        if (missing.isEmpty()) {
+            return;
+        }
+        missing.stream().filter(field -> !field.nullable()).findFirst().ifPresent(field -> {
+            throw new IllegalStateException("the table at " + location + " lacks the required column " + field.name()
+                    + "; it cannot be added to existing rows: migrate the table (see docs/runbook.md)");
+        });
+        // ADD COLUMNS is a metadata-only commit: existing files are not rewritten, their rows read the new columns as null.
+        spark.sql("ALTER TABLE delta.`" + location + "` ADD COLUMNS (" + missing.stream()
+                .map(field -> "`" + field.name() + "` " + field.dataType().sql() + (field.getComment().isDefined()
+                        ? " COMMENT '" + field.getComment().get().replace("\\", "\\\\").replace("'", "\\'") + "'" : ""))
+                .collect(Collectors.joining(", ")) + ")");
     }
 }

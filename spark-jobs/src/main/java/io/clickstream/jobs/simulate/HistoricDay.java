@@ -109,7 +109,12 @@ public final class HistoricDay {
                 lit(1).as("schema_version"),
                 pmod(student, lit(3)).cast("int").as("kafka_partition"),
                 id.as("kafka_offset"),
-                to_date(timestamp_seconds(seconds)).as("event_date"));
+                to_date(timestamp_seconds(seconds)).as("event_date"),
+                sha2(concat(lit("student-"), student.cast("string"), lit("|"), session.cast("string")), 256).substr(1, 32)
+                        .as(EventColumns.SESSION_KEY),
+                lit(false).as(EventColumns.IS_LATE),
+                lit(false).as(EventColumns.IS_BOT),
+                lit(null).cast("string").as(EventColumns.BOT_REASON));
         List<Column> ordered = new ArrayList<>();
         for (StructField field : EventColumns.silver(EventContract.current()).fields()) {
             ordered.add(col(field.name()).cast(field.dataType()));

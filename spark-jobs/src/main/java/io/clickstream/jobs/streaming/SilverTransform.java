@@ -1,11 +1,14 @@
 package io.clickstream.jobs.streaming;
 
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.current_timestamp;
 import static org.apache.spark.sql.functions.date_format;
 import static org.apache.spark.sql.functions.from_json;
 import static org.apache.spark.sql.functions.get_json_object;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.to_date;
 import static org.apache.spark.sql.functions.try_to_timestamp;
 import static org.apache.spark.sql.functions.when;
@@ -13,6 +16,7 @@ import static org.apache.spark.sql.functions.when;
 import io.clickstream.jobs.lake.EventColumns;
 import io.clickstream.schema.EventContract;
 import io.clickstream.schema.EventField;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -41,22 +45,26 @@ public final class SilverTransform {
         this.silver = EventColumns.silver(contract);
     }
 
-    /** Bronze rows: the record as received plus its coordinates; {@code bronze_folder} is YYYY/MM/DD of the broker time. */
-    public Dataset<Row> bronze(Dataset<Row> kafkaRecords) {
-        return kafkaRecords.select(
-                col("value").cast("string").as("value"),
-                col("key").cast("string").as("key"),
-                col("topic"),
-                col("partition").as("kafka_partition"),
-                col("offset").as("kafka_offset"),
-                date_format(col("timestamp"), "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'").as("kafka_timestamp"),
-                date_format(col("timestamp"), "yyyy/MM/dd").as("bronze_folder"));
+    /**
+     * Bronze rows from parsed records (every one, valid or not): the record as received plus its coordinates;
+     * {@code bronze_folder} is YYYY/MM/DD of the broker time.
+     */
+    public Dataset<Row> bronze(Dataset<Row> parsedRecords) {
+        return parsedRecords.select(
+                col("raw_value").as("value"),
+                col("kafka_key").as("key"),
+                col("kafka_topic").as("topic"),
+                col("kafka_partition"),
+                col("kafka_offset"),
+                date_format(col("kafka_timestamp"), "yyyy-MM-dd'T'HH:mm:ss.SSSSSS'Z'").as("kafka_timestamp"),
+                date_format(col("kafka_timestamp"), "yyyy/MM/dd").as("bronze_folder"));
     }
 
     /** Every record parsed and typed, with {@value #REASON} set where it cannot be an event. */
     public Dataset<Row> parse(Dataset<Row> kafkaRecords) {
         Dataset<Row> parsed = kafkaRecords.select(
                 col("value").cast("string").as("raw_value"),
+                col("key").cast("string").as("kafka_key"),
                 col("topic").as("kafka_topic"),
                 col("partition").as("kafka_partition"),
                 col("offset").as("kafka_offset"),
@@ -65,19 +73,33 @@ public final class SilverTransform {
 
         List<Column> columns = new ArrayList<>();
         for (StructField field : silver.fields()) {
-            columns.add(silverColumn(field).cast(field.dataType()).as(field.name()));
+            // Enrichment columns are derived after parsing (StudentEventFlags, silverRows).
+            if (EventColumns.enrichment().getFieldIndex(field.name()).isEmpty()) {
+                columns.add(silverColumn(field).cast(field.dataType()).as(field.name()));
+            }
         }
         columns.add(col("raw_value"));
+        columns.add(col("kafka_key"));
         columns.add(col("kafka_topic"));
         columns.add(col("kafka_timestamp"));
         Dataset<Row> typed = parsed.select(columns.toArray(Column[]::new));
-        return typed.withColumn(REASON, reason());
+        return typed.withColumn(REASON, reason(contract));
     }
 
-    /** Good rows in silver column order, de-duplicated by event_id within the batch. */
-    public Dataset<Row> silverRows(Dataset<Row> parsed) {
+    /**
+     * Valid events that are not copies (see {@link StudentEventFlags}), in silver column order, with the flags the
+     * job derives: {@code is_late} (arrived more than {@code lateAfter} after it happened) and {@code is_bot}
+     * with its reason.
+     */
+    public Dataset<Row> silverRows(Dataset<Row> flagged, Duration lateAfter) {
+        Column late = col(EventContract.RECEIVED_AT).cast("double").minus(col(EventColumns.EVENT_TIMESTAMP).cast("double"))
+                .gt(lateAfter.toMillis() / 1000.0);
         Column[] silverColumns = java.util.Arrays.stream(silver.fieldNames()).map(name -> col(name)).toArray(Column[]::new);
-        return parsed.where(col(REASON).isNull()).dropDuplicates("event_id").select(silverColumns);
+        return flagged.where(col(REASON).isNull().and(not(col(StudentEventFlags.DUPLICATE))))
+                .withColumn(EventColumns.IS_LATE, coalesce(late, lit(false)))
+                .withColumn(EventColumns.IS_BOT, col(StudentEventFlags.RATE_BOT))
+                .withColumn(EventColumns.BOT_REASON, when(col(StudentEventFlags.RATE_BOT), lit("event rate")))
+                .select(silverColumns);
     }
 
     /** Rows that failed, with the reason and where they came from. */
@@ -95,6 +117,7 @@ public final class SilverTransform {
 
     private Column silverColumn(StructField field) {
         String name = field.name();
+
         if (name.equals(EventColumns.EVENT_TIMESTAMP)) {
             return try_to_timestamp(col(PARSED + ".timestamp"));
         }
@@ -114,11 +137,13 @@ public final class SilverTransform {
     }
 
     /** The first problem that keeps a record out of silver, or null. Order: most basic first. */
-    private static Column reason() {
+    private static Column reason(EventContract contract) {
         return when(col("raw_value").isNull(), lit("empty record value"))
                 .when(col("event_id").isNull(), lit("not a JSON event object, or event_id missing"))
                 .when(col("student_id").isNull(), lit("student_id missing"))
                 .when(col("event_name").isNull(), lit("event_name missing"))
+                .when(not(col("event_name").isin(contract.eventNames().toArray())),
+                        concat(lit("event_name '"), col("event_name"), lit("' is not in the event contract")))
                 .when(col("page_url").isNull(), lit("page_url missing"))
                 .when(col("session_id").isNull(), lit("session_id missing"))
                 .when(col(EventColumns.EVENT_TIMESTAMP).isNull(), lit("timestamp missing or not a date-time"))

@@ -1,6 +1,10 @@
 package io.clickstream.jobs.streaming;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.not;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
 
 import io.clickstream.jobs.JobsConfig;
 import io.clickstream.jobs.lake.EventColumns;
@@ -9,10 +13,12 @@ import io.clickstream.jobs.lake.Sparks;
 import io.clickstream.jobs.lake.Tables;
 import io.clickstream.schema.EventContract;
 import io.delta.tables.DeltaTable;
+import java.sql.Timestamp;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.apache.spark.api.java.function.VoidFunction2;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
@@ -26,28 +32,49 @@ import org.slf4j.LoggerFactory;
 /**
  * Kafka → bronze (raw gzip JSON) + silver (Delta) + quarantine (Delta), one micro-batch at a time.
  *
- * <p>Exactly once across restarts: the checkpoint records which offsets a batch covered, and each
- * write of a batch is idempotent when the batch is replayed after a crash: bronze overwrites the
- * batch's own folder, silver is an insert-only MERGE on event_id, quarantine appends with Delta's
- * txnAppId/txnVersion.
+ * <p>Exactly once in silver, across restarts and however late a copy arrives:
+ * <ul>
+ *   <li>Per student, Spark's state store remembers each event_id written within
+ *       {@code clickstream.streaming.deduplication-horizon} ({@link StudentEventFlags}); copies are
+ *       flagged and left out. A batch replayed after a crash sees the state as it was before the
+ *       batch, so it flags the same copies again.</li>
+ *   <li>Events young enough that an earlier copy would still be in the state are appended with
+ *       Delta's {@code txnAppId}/{@code txnVersion} (the query id and batch id): a replayed batch's
+ *       append is skipped by Delta. Older events (late ones, a copy after the horizon, everything
+ *       after a lost checkpoint) go through an insert-only MERGE on event_id into their day.</li>
+ *   <li>Bronze overwrites the batch's own folder; quarantine appends with txnAppId/txnVersion.</li>
+ * </ul>
+ * Nothing is dropped by a watermark: the job has none. Late events are written to their own day,
+ * flagged {@code is_late} and counted.
  *
  * <p>How to run: {@code bin/clickstream job streaming} (or spark-submit with
  * {@code --class io.clickstream.jobs.streaming.StreamingJob}). It logs one line per batch.
  */
 public final class StreamingJob {
     public static final String QUERY_NAME = "clickstream_lake";
+    /**
+     * In the checkpoint folder: the newest write into silver (epoch ms) that this checkpoint's state does not know
+     * about, taken when the checkpoint was created (0 when silver was empty then).
+     */
+    static final String STATE_SINCE_FILE = "_state_since";
     private static final Logger LOG = LoggerFactory.getLogger(StreamingJob.class);
 
     private final SparkSession spark;
     private final JobsConfig config;
     private final LakePaths paths;
     private final SilverTransform transform;
+    private final StudentEventFlags flags;
+
+    /** What one micro-batch wrote to each layer. */
+    public record BatchResult(long batchId, long bronze, long appended, long merged, long duplicates, long quarantined, long late, long bots) {}
 
     public StreamingJob(SparkSession spark, JobsConfig config, EventContract contract) {
         this.spark = spark;
         this.config = config;
         this.paths = new LakePaths(config.lakeRoot());
         this.transform = new SilverTransform(contract);
+        JobsConfig.Streaming streaming = config.streaming();
+        this.flags = new StudentEventFlags(streaming.deduplicationHorizon(), streaming.sessionInactivityGap(), streaming.botEventsPerMinute());
         Tables.createSilver(spark, paths, contract);
         createBronzeRoot();
     }
@@ -77,39 +104,112 @@ public final class StreamingJob {
 
     /** Any streaming source with the Kafka source's columns; tests pass a file source and AvailableNow. */
     public StreamingQuery start(Dataset<Row> kafkaShapedRecords, Trigger trigger) throws TimeoutException {
-        return kafkaShapedRecords.writeStream()
+        long stateSince = stateSince();
+        return flags.flagStream(transform.parse(kafkaShapedRecords)).writeStream()
                 .queryName(QUERY_NAME)
                 .option("checkpointLocation", paths.checkpoint(QUERY_NAME))
                 .trigger(trigger)
-                .foreachBatch((VoidFunction2<Dataset<Row>, Long>) this::writeBatch)
+                .foreachBatch((VoidFunction2<Dataset<Row>, Long>) (flagged, batchId) -> writeFlagged(flagged, batchId, stateSince))
                 .start();
     }
 
-    /** Writes one micro-batch to every layer; safe to run again for the same batch id. */
-    public void writeBatch(Dataset<Row> records, long batchId) {
+    /**
+     * Writes one batch of Kafka-shaped records to every layer, as a stream without state would (every valid event
+     * is checked against silver); safe to run again for the same batch id. For tests and replays.
+     */
+    public BatchResult writeBatch(Dataset<Row> records, long batchId) {
+        SparkSession.setActiveSession(records.sparkSession());
+        return writeFlagged(flags.flagBatch(transform.parse(records)), batchId, Long.MAX_VALUE);
+    }
+
+    /**
+     * Writes one flagged micro-batch to every layer; safe to run again for the same batch id. Valid events stamped
+     * at or after {@code stateSince} plus the horizon's safe margin are appended; the rest are merged.
+     */
+    BatchResult writeFlagged(Dataset<Row> flagged, long batchId, long stateSince) {
         // The stream thread runs this with no active session in Spark 4.1; plans built here
         // (persist, collect) need one, or they fail with a NullPointerException in SparkPlan.
-        SparkSession.setActiveSession(records.sparkSession());
-        records.persist();
+        SparkSession.setActiveSession(flagged.sparkSession());
+        long batchStarted = System.currentTimeMillis();
+        String writer = writerId(flagged.sparkSession());
+        flagged.persist();
         try {
-            long bronzeRows = writeBronze(records, batchId);
-            Dataset<Row> parsed = transform.parse(records).persist();
+            long bronzeRows = writeBronze(flagged, writer, batchId);
+            long quarantined = appendQuarantine(transform.quarantineRows(flagged), writer, batchId);
+            Dataset<Row> events = transform.silverRows(flagged, config.streaming().lateAfter()).persist();
             try {
-                long silverCandidates = mergeIntoSilver(transform.silverRows(parsed));
-                long quarantined = appendQuarantine(transform.quarantineRows(parsed), batchId);
-                LOG.info("batch {}: bronze {} records, silver {} candidates, quarantine {}", batchId, bronzeRows, silverCandidates, quarantined);
+                JobsConfig.Streaming streaming = config.streaming();
+                long skew = streaming.maxClockSkew().toMillis();
+                // An earlier copy of an event stamped at t reached ingest no earlier than t - skew; if that is after the
+                // state began and within the horizon, the state saw it, so the event needs no look into silver.
+                long remembersFrom = Math.max(batchStarted - streaming.deduplicationHorizon().toMillis(), stateSince);
+                Column young = remembersFrom >= batchStarted ? lit(false)
+                        : col(EventColumns.EVENT_TIMESTAMP).between(new Timestamp(remembersFrom + skew), new Timestamp(batchStarted + skew));
+                long appended = appendSilver(events.where(young), writer, batchId);
+                long merged = mergeIntoSilver(events.where(not(young)));
+                long duplicates = flagged.where(col(SilverTransform.REASON).isNull().and(col(StudentEventFlags.DUPLICATE))).count();
+                Row counts = events.agg(sum(when(col(EventColumns.IS_LATE), 1).otherwise(0)), sum(when(col(EventColumns.IS_BOT), 1).otherwise(0)))
+                        .first();
+                BatchResult result = new BatchResult(batchId, bronzeRows, appended, merged, duplicates, quarantined,
+                        counts.isNullAt(0) ? 0 : counts.getLong(0), counts.isNullAt(1) ? 0 : counts.getLong(1));
+                LOG.info("batch {}: bronze {}, silver {} appended + {} checked against silver, {} copies left out, quarantine {}, late {},"
+                        + " bots {}", batchId, result.bronze(), appended, merged, duplicates, quarantined, result.late(), result.bots());
+                return result;
             }
             finally {
-                parsed.unpersist();
+                events.unpersist();
             }
         }
         finally {
-            records.unpersist();
+            flagged.unpersist();
         }
     }
 
-    private long writeBronze(Dataset<Row> records, long batchId) {
-        Dataset<Row> bronze = transform.bronze(records).persist();
+    /**
+     * Identifies this checkpoint's writes: the streaming query's id, which a restart keeps and a new checkpoint
+     * changes, so a fresh checkpoint's batch 0 is never mistaken for an old batch 0 (by Delta or in bronze).
+     */
+    private static String writerId(SparkSession session) {
+        String queryId = session.sparkContext().getLocalProperty("sql.streaming.queryId");
+        return queryId == null ? "direct" : queryId;
+    }
+
+    /**
+     * Since when the state knows everything written to silver: read from the checkpoint, written on its first start as
+     * the time of silver's newest commit (0 for an empty silver). A copy of an event written before then reached
+     * ingest before then, so its timestamp is at most that time plus the clock skew. A checkpoint from a version of
+     * the job without state is moved aside (its query had no state store to continue).
+     */
+    private long stateSince() {
+        try {
+            org.apache.hadoop.fs.Path checkpoint = new org.apache.hadoop.fs.Path(paths.checkpoint(QUERY_NAME));
+            org.apache.hadoop.fs.FileSystem fs = checkpoint.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            org.apache.hadoop.fs.Path marker = new org.apache.hadoop.fs.Path(checkpoint, STATE_SINCE_FILE);
+            if (fs.exists(marker)) {
+                try (java.io.InputStream in = fs.open(marker)) {
+                    return Long.parseLong(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim());
+                }
+            }
+            if (fs.exists(new org.apache.hadoop.fs.Path(checkpoint, "offsets"))) {
+                org.apache.hadoop.fs.Path aside = new org.apache.hadoop.fs.Path(checkpoint.getParent(), QUERY_NAME + ".without-state-" + System.currentTimeMillis());
+                fs.rename(checkpoint, aside);
+                LOG.warn("the checkpoint {} predates the job's state store; moved to {}, the stream starts anew and checks every event"
+                        + " against silver until its state covers the horizon", checkpoint, aside);
+            }
+            long unknownUntil = spark.read().format("delta").load(paths.silverEvents()).isEmpty() ? 0
+                    : DeltaTable.forPath(spark, paths.silverEvents()).history(1).select("timestamp").first().getTimestamp(0).getTime();
+            try (java.io.OutputStream out = fs.create(marker, true)) {
+                out.write(Long.toString(unknownUntil).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            return unknownUntil;
+        }
+        catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read or write the checkpoint of " + QUERY_NAME, e);
+        }
+    }
+
+    private long writeBronze(Dataset<Row> flagged, String writer, long batchId) {
+        Dataset<Row> bronze = transform.bronze(flagged).persist();
         try {
             List<String> folders = bronze.select("bronze_folder").distinct().collectAsList().stream()
                     .map(row -> row.getString(0)).sorted().toList();
@@ -118,7 +218,7 @@ public final class StreamingJob {
                 Dataset<Row> day = bronze.where(col("bronze_folder").equalTo(folder)).drop("bronze_folder");
                 // The folder is the batch's own: a replayed batch replaces it instead of adding a copy.
                 day.write().mode(SaveMode.Overwrite).option("compression", "gzip")
-                        .json(paths.bronze() + "/" + folder + String.format("/batch-%012d", batchId));
+                        .json(paths.bronze() + "/" + folder + String.format("/batch-%s-%012d", writer, batchId));
                 count += day.count();
             }
             return count;
@@ -126,6 +226,18 @@ public final class StreamingJob {
         finally {
             bronze.unpersist();
         }
+    }
+
+    private long appendSilver(Dataset<Row> events, String writer, long batchId) {
+        long count = events.count();
+        if (count > 0) {
+            // txnAppId/txnVersion: Delta skips this append if the same batch of the same query was already committed.
+            events.write().format("delta").mode(SaveMode.Append)
+                    .option("txnAppId", QUERY_NAME + "_silver_" + writer)
+                    .option("txnVersion", batchId)
+                    .save(paths.silverEvents());
+        }
+        return count;
     }
 
     private long mergeIntoSilver(Dataset<Row> events) {
@@ -151,12 +263,12 @@ public final class StreamingJob {
         }
     }
 
-    private long appendQuarantine(Dataset<Row> rows, long batchId) {
+    private long appendQuarantine(Dataset<Row> rows, String writer, long batchId) {
         long count = rows.count();
         if (count > 0) {
-            // txnAppId/txnVersion: Delta skips this append if the same batch was already committed.
+            // txnAppId/txnVersion: Delta skips this append if the same batch of the same query was already committed.
             rows.write().format("delta").mode(SaveMode.Append)
-                    .option("txnAppId", QUERY_NAME + "_quarantine")
+                    .option("txnAppId", QUERY_NAME + "_quarantine_" + writer)
                     .option("txnVersion", batchId)
                     .save(paths.silverQuarantine());
         }

@@ -93,6 +93,69 @@ class StreamingBatchTest {
                 .json(lake.resolve("raw/clickstream/2026/11/20").toString()).count());
     }
 
+    @Test
+    void theStreamAppendsFreshEventsMergesLateOnesAndNeverWritesACopyEvenAfterLosingItsCheckpoint() throws Exception {
+        JobsConfig config = SharedSpark.config(lake);
+        LakePaths paths = new LakePaths(config.lakeRoot());
+        Path incoming = lake.resolve("incoming");
+        Instant now = Instant.now();
+        List<String> first = new java.util.ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            first.add(event("fresh-" + i, now.minusSeconds(5 - i)));
+        }
+        first.add(event("late-1", now.minus(java.time.Duration.ofHours(2))));
+        first.add(event("fresh-0", now.minusSeconds(5)).replace("\"click\"", "\"teleport\""));   // not in the contract
+        SharedSpark.kafkaRecords(first, 0, now).write().parquet(incoming.resolve("part1").toString());
+        runAvailableNow(config, incoming);
+
+        Dataset<Row> silver = spark.read().format("delta").load(paths.silverEvents());
+        assertEquals(6, silver.count());
+        assertEquals(List.of(true), silver.where("event_id = 'late-1'").select("is_late").as(org.apache.spark.sql.Encoders.BOOLEAN()).collectAsList());
+        assertEquals(0, silver.where("event_id LIKE 'fresh-%' AND (is_late OR session_key IS NULL OR is_bot)").count());
+        assertEquals(1, silver.select("session_key").where("event_id LIKE 'fresh-%'").distinct().count(), "one visit, one session");
+        assertTrue(spark.read().format("delta").load(paths.silverQuarantine()).where("reason LIKE '%teleport%not in the event contract%'")
+                .count() == 1);
+        List<String> operations = io.delta.tables.DeltaTable.forPath(spark, paths.silverEvents()).history().select("operation")
+                .as(org.apache.spark.sql.Encoders.STRING()).collectAsList();
+        assertTrue(operations.contains("WRITE") && operations.contains("MERGE"), "fresh events appended, the late one merged: " + operations);
+
+        // Copies arrive in a later batch: the state knows the fresh one, silver's MERGE the late one.
+        SharedSpark.kafkaRecords(List.of(first.get(0), first.get(5)), 7, now).write().parquet(incoming.resolve("part2").toString());
+        runAvailableNow(config, incoming);
+        assertEquals(6, spark.read().format("delta").load(paths.silverEvents()).count());
+
+        // The checkpoint is lost: the stream reads everything again, and every event is checked against silver.
+        org.apache.commons.io.FileUtils.deleteDirectory(Path.of(paths.checkpoint(StreamingJob.QUERY_NAME)).toFile());
+        runAvailableNow(config, incoming);
+        Dataset<Row> after = spark.read().format("delta").load(paths.silverEvents());
+        assertEquals(6, after.count());
+        assertEquals(6, after.select("event_id").distinct().count());
+    }
+
+    @Test
+    void aSilverTableWrittenBeforeTheEnrichmentColumnsGainsThemEmpty() {
+        JobsConfig config = SharedSpark.config(lake);
+        LakePaths paths = new LakePaths(config.lakeRoot());
+        org.apache.spark.sql.types.StructType old = new org.apache.spark.sql.types.StructType();
+        for (org.apache.spark.sql.types.StructField field : io.clickstream.jobs.lake.EventColumns.silver(EventContract.current()).fields()) {
+            if (io.clickstream.jobs.lake.EventColumns.enrichment().getFieldIndex(field.name()).isEmpty()) {
+                old = old.add(field);
+            }
+        }
+        io.clickstream.jobs.lake.Tables.createIfNotExists(spark, paths.silverEvents(), old, "silver as an earlier version made it",
+                "event_date", "event_name");
+        new StreamingJob(spark, config, EventContract.current());
+
+        Dataset<Row> silver = spark.read().format("delta").load(paths.silverEvents());
+        assertTrue(List.of(silver.schema().fieldNames()).containsAll(List.of("session_key", "is_late", "is_bot", "bot_reason")));
+        assertTrue(silver.schema().apply("is_late").getComment().get().startsWith("True when the event reached ingest"));
+    }
+
+    private static String event(String eventId, Instant time) {
+        return "{\"event_id\":\"" + eventId + "\",\"student_id\":\"p1\",\"event_name\":\"click\",\"page_url\":\"/\","
+                + "\"session_id\":\"c1\",\"timestamp\":\"" + time + "\",\"received_at\":\"" + Instant.now() + "\"}";
+    }
+
     private void runAvailableNow(JobsConfig config, Path incoming) throws Exception {
         Dataset<Row> stream = spark.readStream().schema(SharedSpark.kafkaRecords(List.of(), 0, Instant.now()).schema())
                 .option("recursiveFileLookup", "true").parquet(incoming.toString());

@@ -1,0 +1,195 @@
+package io.clickstream.jobs.streaming;
+
+import static java.util.Objects.requireNonNull;
+
+import io.clickstream.jobs.lake.EventColumns;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Timestamp;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.api.java.function.FlatMapGroupsFunction;
+import org.apache.spark.api.java.function.FlatMapGroupsWithStateFunction;
+import org.apache.spark.api.java.function.MapFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.expressions.GenericRowWithSchema;
+import org.apache.spark.sql.streaming.GroupState;
+import org.apache.spark.sql.streaming.GroupStateTimeout;
+import org.apache.spark.sql.streaming.OutputMode;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * Per-student rules over parsed records, with state kept between micro-batches: which events are
+ * copies of an event_id already written within the de-duplication horizon ({@value #DUPLICATE}),
+ * the reconstructed session ({@code session_key}), and whether the student sends faster than a
+ * person can ({@value #RATE_BOT}).
+ *
+ * <p>Every record passes through, flagged, so bronze still gets each one; records that are not a
+ * valid event (quarantine) pass unflagged and touch no state. The stream keys state by student
+ * (copies of an event always carry the same student), so one state store serves all three rules.
+ * Batch callers (replays, tests) run the same rules from empty state.
+ */
+public final class StudentEventFlags implements Serializable {
+    private static final long serialVersionUID = 1L;
+    /** True for a copy of an event_id this job already wrote within the horizon (or earlier in the same batch). */
+    public static final String DUPLICATE = "duplicate";
+    /** True when the student sent more than the allowed events within a minute of event time. */
+    public static final String RATE_BOT = "rate_bot";
+    private static final long MINUTE = 60_000;
+
+    private final long horizonMillis;
+    private final long sessionGapMillis;
+    private final int botEventsPerMinute;
+
+    public StudentEventFlags(Duration deduplicationHorizon, Duration sessionInactivityGap, int botEventsPerMinute) {
+        this.horizonMillis = requireNonNull(deduplicationHorizon, "deduplicationHorizon is null").toMillis();
+        this.sessionGapMillis = requireNonNull(sessionInactivityGap, "sessionInactivityGap is null").toMillis();
+        this.botEventsPerMinute = botEventsPerMinute;
+    }
+
+    /** The parsed columns plus {@value #DUPLICATE}, {@code session_key} and {@value #RATE_BOT}. */
+    public static StructType flaggedSchema(StructType parsed) {
+        return parsed.add(DUPLICATE, DataTypes.BooleanType, false)
+                .add(EventColumns.SESSION_KEY, DataTypes.StringType, true)
+                .add(RATE_BOT, DataTypes.BooleanType, false);
+    }
+
+    /** A stream: state per student across micro-batches, dropped after the student has been quiet for the horizon or the gap. */
+    public Dataset<Row> flagStream(Dataset<Row> parsed) {
+        return parsed.groupByKey((MapFunction<Row, String>) StudentEventFlags::groupOf, Encoders.STRING())
+                .flatMapGroupsWithState((FlatMapGroupsWithStateFunction<String, Row, StudentState, Row>) this::flagWithState,
+                        OutputMode.Append(), Encoders.bean(StudentState.class), Encoders.row(flaggedSchema(parsed.schema())),
+                        GroupStateTimeout.ProcessingTimeTimeout());
+    }
+
+    /** A batch (a replay from bronze, a test): the same rules, each student starting from no state. */
+    public Dataset<Row> flagBatch(Dataset<Row> parsed) {
+        long now = System.currentTimeMillis();
+        return parsed.groupByKey((MapFunction<Row, String>) StudentEventFlags::groupOf, Encoders.STRING())
+                .flatMapGroups((FlatMapGroupsFunction<String, Row, Row>) (group, rows) -> flag(group, rows, new StudentState(), now).iterator(),
+                        Encoders.row(flaggedSchema(parsed.schema())));
+    }
+
+    private Iterator<Row> flagWithState(String group, Iterator<Row> rows, GroupState<StudentState> state) {
+        if (state.hasTimedOut()) {
+            state.remove();
+            return java.util.Collections.emptyIterator();
+        }
+        StudentState current = state.exists() ? state.get() : new StudentState();
+        List<Row> flagged = flag(group, rows, current, state.getCurrentProcessingTimeMs());
+        if (isStudent(group)) {
+            state.update(current);
+            state.setTimeoutDuration(Math.max(horizonMillis, sessionGapMillis) + MINUTE);
+        }
+        return flagged.iterator();
+    }
+
+    /** Applies the rules to one group's records of a batch, in event-time order, updating {@code state}. */
+    List<Row> flag(String group, Iterator<Row> records, StudentState state, long processingMillis) {
+        List<Row> rows = new ArrayList<>();
+        records.forEachRemaining(rows::add);
+        List<Row> out = new ArrayList<>(rows.size());
+        if (rows.isEmpty()) {
+            return out;
+        }
+        StructType schema = flaggedSchema(rows.get(0).schema());
+        if (!isStudent(group)) {
+            rows.forEach(row -> out.add(withFlags(row, schema, false, null, false)));
+            return out;
+        }
+        state.getRecentEventIds().values().removeIf(firstWritten -> firstWritten < processingMillis - horizonMillis);
+        rows.sort(Comparator.comparing((Row row) -> row.<Timestamp>getAs(EventColumns.EVENT_TIMESTAMP))
+                .thenComparing(row -> row.<Long>getAs("kafka_offset")));
+        String student = group.substring(2);
+        for (Row row : rows) {
+            String eventId = row.getAs("event_id");
+            if (state.getRecentEventIds().putIfAbsent(eventId, processingMillis) != null) {
+                out.add(withFlags(row, schema, true, null, false));
+                continue;
+            }
+            long time = row.<Timestamp>getAs(EventColumns.EVENT_TIMESTAMP).getTime();
+            out.add(withFlags(row, schema, false, sessionKey(state, student, blankToNull(row.getAs("session_id")), time), tooFast(state, time)));
+        }
+        return out;
+    }
+
+    /**
+     * The session of an event at {@code time}: the current one unless the student was inactive longer than the gap or
+     * the client started another session. An event more than the gap behind the newest one belongs to a session that
+     * is no longer followed: it gets a key of its own and leaves the current session alone.
+     */
+    private String sessionKey(StudentState state, String student, String clientSession, long time) {
+        if (state.getSessionKey() != null && time < state.getLastEventMillis() - sessionGapMillis) {
+            return key(student, clientSession, time);
+        }
+        boolean clientChanged = clientSession != null && !clientSession.equals(state.getClientSession());
+        if (state.getSessionKey() == null || time - state.getLastEventMillis() > sessionGapMillis || clientChanged) {
+            state.setSessionKey(key(student, clientSession, time));
+            state.setClientSession(clientSession);
+        }
+        state.setLastEventMillis(Math.max(state.getLastEventMillis(), time));
+        return state.getSessionKey();
+    }
+
+    /** More than botEventsPerMinute events in the minute up to {@code time}, counting this one. */
+    private boolean tooFast(StudentState state, long time) {
+        List<Long> recent = state.getRecentEventMillis();
+        recent.add(time);
+        recent.sort(null);
+        long newest = recent.get(recent.size() - 1);
+        recent.removeIf(millis -> millis <= newest - MINUTE);
+        while (recent.size() > botEventsPerMinute + 1) {
+            recent.remove(0);
+        }
+        return recent.stream().filter(millis -> millis > time - MINUTE && millis <= time).count() > botEventsPerMinute;
+    }
+
+    /** Students group by their pseudonym; anything that is not a valid event is a group of its own (no state). */
+    static String groupOf(Row row) {
+        String student = row.getAs("student_id");
+        if (student != null && row.getAs(SilverTransform.REASON) == null) {
+            return "s:" + student;
+        }
+        return "r:" + row.getAs("kafka_topic") + "/" + row.getAs("kafka_partition") + "/" + row.getAs("kafka_offset");
+    }
+
+    private static boolean isStudent(String group) {
+        return group.startsWith("s:");
+    }
+
+    private static Row withFlags(Row row, StructType schema, boolean duplicate, String sessionKey, boolean rateBot) {
+        Object[] values = new Object[row.size() + 3];
+        for (int i = 0; i < row.size(); i++) {
+            values[i] = row.get(i);
+        }
+        values[row.size()] = duplicate;
+        values[row.size() + 1] = sessionKey;
+        values[row.size() + 2] = rateBot;
+        return new GenericRowWithSchema(values, schema);
+    }
+
+    /** 32 hex digits of SHA-256 over student, client session and start: the same events give the same key on a replay. */
+    static String key(String student, String clientSession, long startMillis) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest((student + "|" + (clientSession == null ? "" : clientSession) + "|"
+                    + startMillis).getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 16);
+        }
+        catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JDK", e);
+        }
+    }
+
+    private static String blankToNull(String value) {
+        return value == null || value.isBlank() ? null : value;
+    }
+}

@@ -1,0 +1,110 @@
+package io.clickstream.jobs.streaming;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.clickstream.jobs.SharedSpark;
+import io.clickstream.jobs.lake.EventColumns;
+import io.clickstream.schema.EventContract;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+
+/** The per-student rules, batch after batch with one state, as the stream runs them. */
+class StudentEventFlagsTest {
+    private static final String STUDENT = "s:p1";
+    private final StudentEventFlags flags = new StudentEventFlags(Duration.ofMinutes(30), Duration.ofMinutes(30), 5);
+    private final SilverTransform transform = new SilverTransform(EventContract.current());
+    private final StudentState state = new StudentState();
+    private long offset;
+
+    @Test
+    void aCopyWithinTheHorizonIsFlaggedAndAnotherInTheSameBatchToo() {
+        long now = Instant.parse("2026-11-20T10:00:00Z").toEpochMilli();
+        List<Row> first = batch(now, event("e1", "10:00:00", "c1"), event("e1", "10:00:00", "c1"), event("e2", "10:00:05", "c1"));
+        assertEquals(List.of(false, true, false), duplicates(first));
+        assertEquals(List.of(true), duplicates(batch(now + 60_000, event("e1", "10:00:00", "c1"))), "a retry a minute later");
+        assertEquals(List.of(false), duplicates(batch(now + Duration.ofMinutes(31).toMillis(), event("e1", "10:00:00", "c1"))),
+                "after the horizon the state has forgotten it: silver's MERGE catches it");
+    }
+
+    @Test
+    void sessionsSplitOnInactivityAndOnANewClientSessionAcrossBatches() {
+        long now = Instant.parse("2026-11-21T12:00:00Z").toEpochMilli();
+        List<Row> rows = new ArrayList<>(batch(now, event("a", "10:00:00", "c1"), event("b", "10:20:00", "c1")));
+        rows.addAll(batch(now + 1_000, event("c", "10:45:00", "c1")));               // next batch, 25 min later: same session
+        rows.addAll(batch(now + 2_000, event("d", "11:30:00", "c1")));               // 45 min of silence, client id reused: new session
+        rows.addAll(batch(now + 3_000, event("e", "11:31:00", "c2")));               // the client started another session
+        rows.addAll(batch(now + 4_000, event("f", "10:50:00", "c1")));               // far behind the newest event: a key of its own
+        rows.addAll(batch(now + 5_000, event("g", "11:40:00", "c2"), event("h", "11:41:00", null)));  // no client id: gap only
+        List<String> keys = rows.stream().map(row -> row.<String>getAs(EventColumns.SESSION_KEY)).toList();
+
+        assertEquals(keys.get(0), keys.get(1));
+        assertEquals(keys.get(0), keys.get(2));
+        assertNotEquals(keys.get(2), keys.get(3));
+        assertNotEquals(keys.get(3), keys.get(4));
+        assertFalse(List.of(keys.get(0), keys.get(3), keys.get(4)).contains(keys.get(5)));
+        assertEquals(keys.get(4), keys.get(6), "the late event left the current session alone");
+        assertEquals(keys.get(4), keys.get(7));
+        assertEquals(StudentEventFlags.key("p1", "c1", Instant.parse("2026-11-20T10:00:00Z").toEpochMilli()), keys.get(0),
+                "the key depends only on the events, so a replay gives the same");
+    }
+
+    @Test
+    void moreEventsInAMinuteThanAPersonSendsMarksABot() {
+        long now = Instant.parse("2026-11-21T12:00:00Z").toEpochMilli();
+        List<Row> slow = batch(now, event("s1", "10:00:00", "c"), event("s2", "10:00:20", "c"), event("s3", "10:00:40", "c"));
+        assertTrue(slow.stream().noneMatch(row -> row.<Boolean>getAs(StudentEventFlags.RATE_BOT)));
+        List<Row> fast = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            fast.addAll(batch(now + i, event("f" + i, "10:00:4" + (5 + i), "c")));
+        }
+        // 3 + 4 events within the minute up to 10:00:48; the sixth is the first over 5.
+        assertEquals(List.of(false, false, true, true), fast.stream().map(row -> row.<Boolean>getAs(StudentEventFlags.RATE_BOT)).toList());
+    }
+
+    @Test
+    void recordsThatAreNotValidEventsPassUnflaggedAndTouchNoState() {
+        Row poison = parsed("{not json").get(0);
+        String group = StudentEventFlags.groupOf(poison);
+        assertTrue(group.startsWith("r:lms_clickstream/0/"), group);
+        Row out = flags.flag(group, List.of(poison).iterator(), state, 0).get(0);
+        assertFalse(out.<Boolean>getAs(StudentEventFlags.DUPLICATE));
+        assertNull(out.getAs(EventColumns.SESSION_KEY));
+        assertTrue(state.getRecentEventIds().isEmpty());
+    }
+
+    private List<Row> batch(long processingMillis, String... events) {
+        List<Row> rows = parsed(events);
+        rows.forEach(row -> assertEquals(STUDENT, StudentEventFlags.groupOf(row)));
+        List<Row> flagged = flags.flag(STUDENT, rows.iterator(), state, processingMillis);
+        flagged.forEach(row -> assertNotNull(row.getAs(StudentEventFlags.DUPLICATE)));
+        return flagged;
+    }
+
+    private List<Row> parsed(String... events) {
+        List<Row> rows = new ArrayList<>();
+        for (String event : events) {
+            rows.addAll(transform.parse(SharedSpark.kafkaRecords(List.of(event), offset++, Instant.parse("2026-11-21T12:00:00Z")))
+                    .collectAsList());
+        }
+        return rows;
+    }
+
+    private static List<Boolean> duplicates(List<Row> rows) {
+        return rows.stream().map(row -> row.<Boolean>getAs(StudentEventFlags.DUPLICATE)).toList();
+    }
+
+    private static String event(String eventId, String time, String clientSession) {
+        return "{\"event_id\":\"" + eventId + "\",\"student_id\":\"p1\",\"event_name\":\"click\",\"page_url\":\"/\","
+                + (clientSession == null ? "\"session_id\":\" \"," : "\"session_id\":\"" + clientSession + "\",")
+                + "\"timestamp\":\"2026-11-20T" + time + "Z\"}";
+    }
+}
