@@ -40,8 +40,14 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
         }
     }
 
-    public record Kafka(String bootstrapServers, String topic, String startingOffsets, long maxOffsetsPerTrigger) {
+    /** {@code enrichedTopic}: where the streaming job publishes each enriched event (blank: nowhere). */
+    public record Kafka(String bootstrapServers, String topic, String startingOffsets, long maxOffsetsPerTrigger, String enrichedTopic) {
+        public Kafka(String bootstrapServers, String topic, String startingOffsets, long maxOffsetsPerTrigger) {
+            this(bootstrapServers, topic, startingOffsets, maxOffsetsPerTrigger, "");
+        }
+
         public Kafka {
+            requireNonNull(enrichedTopic, "enrichedTopic is null");
             requireNonNull(bootstrapServers, "bootstrapServers is null");
             requireNonNull(topic, "topic is null");
             requireNonNull(startingOffsets, "startingOffsets is null");
@@ -238,7 +244,7 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
                     new Spark(c.getString("spark.master"), c.getInt("spark.shuffle-partitions"), c.getString("spark.local-dir"),
                             sparkSettings(c.getConfig("spark.settings"))),
                     new Kafka(c.getString("kafka.bootstrap-servers"), c.getString("kafka.topic"), c.getString("kafka.starting-offsets"),
-                            c.getLong("kafka.max-offsets-per-trigger")),
+                            c.getLong("kafka.max-offsets-per-trigger"), c.getString("kafka.enriched-topic")),
                     new Streaming(c.getDuration("streaming.trigger-interval"), c.getDuration("streaming.deduplication-horizon"),
                             c.getDuration("streaming.max-clock-skew"), c.getDuration("streaming.late-after"),
                             c.getDuration("streaming.session-inactivity-gap"), c.getInt("streaming.bot-events-per-minute")),

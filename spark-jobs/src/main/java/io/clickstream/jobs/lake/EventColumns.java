@@ -20,6 +20,10 @@ public final class EventColumns {
     public static final String IS_LATE = "is_late";
     public static final String IS_BOT = "is_bot";
     public static final String BOT_REASON = "bot_reason";
+    public static final String DEVICE_CLASS = "device_class";
+    public static final String OS_NAME = "os_name";
+    public static final String BROWSER_NAME = "browser_name";
+    public static final String COUNTRY = "country";
 
     private EventColumns() {}
 
@@ -76,7 +80,14 @@ public final class EventColumns {
                         + " (10 min) after event_timestamp; late events are kept in their own day's partition, never dropped.")
                 .add(IS_BOT, DataTypes.BooleanType, true, "True when the user agent is a crawler's or the student sent more than"
                         + " clickstream.streaming.bot-events-per-minute events within a minute.")
-                .add(BOT_REASON, DataTypes.StringType, true, "Why is_bot is true: 'user agent' or 'event rate'; null for people.");
+                .add(BOT_REASON, DataTypes.StringType, true, "Why is_bot is true: 'user agent' or 'event rate'; null for people.")
+                .add(DEVICE_CLASS, DataTypes.StringType, true, "Device class from the user agent (YAUAA): Desktop, Phone, Tablet, Robot, ...;"
+                        + " null when it cannot tell. device_type is what the client said.")
+                .add(OS_NAME, DataTypes.StringType, true, "Operating system from the user agent (YAUAA), such as Windows NT, Android, iOS.")
+                .add(BROWSER_NAME, DataTypes.StringType, true, "Browser or app from the user agent (YAUAA), such as Chrome, Firefox, Safari."
+                        + " browser is what the client said.")
+                .add(COUNTRY, DataTypes.StringType, true, "ISO 3166 country code of the (truncated) client address, from DB-IP's country"
+                        + " database (CC BY 4.0); null for private or unknown addresses.");
     }
 
     /** Records the stream could not turn into events, kept with the reason and their Kafka coordinates. */

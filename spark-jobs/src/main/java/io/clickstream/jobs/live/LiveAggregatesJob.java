@@ -1,18 +1,13 @@
 package io.clickstream.jobs.live;
 
 import io.clickstream.jobs.JobsConfig;
+import io.clickstream.jobs.lake.KafkaTopics;
 import io.clickstream.jobs.lake.LakePaths;
 import io.clickstream.jobs.lake.Sparks;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -118,25 +113,11 @@ public final class LiveAggregatesJob {
     }
 
     private void createLiveTopic() {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers()))) {
-            // One partition: a few hundred small upserts a second, read whole by every ingest instance.
-            NewTopic topic = new NewTopic(config.live().topic(), Optional.of(1), Optional.empty()).configs(Map.of(
-                    "cleanup.policy", "compact,delete",
-                    "retention.ms", String.valueOf(RETENTION_MILLIS),
-                    "segment.ms", "600000"));
-            admin.createTopics(List.of(topic)).all().get();
-            LOG.info("created the live topic {}", config.live().topic());
-        }
-        catch (ExecutionException e) {
-            if (!(e.getCause() instanceof TopicExistsException)) {
-                throw new IllegalStateException("cannot create the live topic " + config.live().topic() + " at "
-                        + config.kafka().bootstrapServers() + ": " + e.getCause().getMessage(), e.getCause());
-            }
-        }
-        catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while creating the live topic", e);
-        }
+        // One partition: a few hundred small upserts a second, read whole by every ingest instance.
+        KafkaTopics.ensure(config.kafka().bootstrapServers(), config.live().topic(), 1, null, Map.of(
+                "cleanup.policy", "compact,delete",
+                "retention.ms", String.valueOf(RETENTION_MILLIS),
+                "segment.ms", "600000"));
     }
 
     private static void stopQuietly(StreamingQuery query) {

@@ -114,7 +114,12 @@ public final class HistoricDay {
                         .as(EventColumns.SESSION_KEY),
                 lit(false).as(EventColumns.IS_LATE),
                 lit(false).as(EventColumns.IS_BOT),
-                lit(null).cast("string").as(EventColumns.BOT_REASON));
+                lit(null).cast("string").as(EventColumns.BOT_REASON),
+                element_at(expr("array('Desktop','Phone','Tablet')"), pmod(student, lit(3)).plus(1).cast("int")).as(EventColumns.DEVICE_CLASS),
+                element_at(expr("array('Windows NT','Android','iOS','Mac OS')"), pmod(student, lit(4)).plus(1).cast("int")).as(EventColumns.OS_NAME),
+                element_at(expr("array('Firefox','Chrome','Safari','Edge')"), pmod(student, lit(4)).plus(1).cast("int")).as(EventColumns.BROWSER_NAME),
+                element_at(expr("array('NL','US','IN','BR','DE','NG')"), pmod(xxhash64(student, lit("country")), lit(6)).plus(1).cast("int"))
+                        .as(EventColumns.COUNTRY));
         List<Column> ordered = new ArrayList<>();
         for (StructField field : EventColumns.silver(EventContract.current()).fields()) {
             ordered.add(col(field.name()).cast(field.dataType()));

@@ -11,8 +11,11 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.to_date;
 import static org.apache.spark.sql.functions.try_to_timestamp;
+import static org.apache.spark.sql.functions.udf;
 import static org.apache.spark.sql.functions.when;
 
+import io.clickstream.jobs.enrich.Countries;
+import io.clickstream.jobs.enrich.UserAgents;
 import io.clickstream.jobs.lake.EventColumns;
 import io.clickstream.schema.EventContract;
 import io.clickstream.schema.EventField;
@@ -23,6 +26,10 @@ import java.util.Map;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
@@ -87,20 +94,38 @@ public final class SilverTransform {
     }
 
     /**
-     * Valid events that are not copies (see {@link StudentEventFlags}), in silver column order, with the flags the
-     * job derives: {@code is_late} (arrived more than {@code lateAfter} after it happened) and {@code is_bot}
-     * with its reason.
+     * Valid events that are not copies (see {@link StudentEventFlags}), in silver column order, enriched: device
+     * class, operating system and browser from the user agent, country from the address, {@code is_late} (arrived
+     * more than {@code lateAfter} after it happened) and {@code is_bot} with its reason.
      */
     public Dataset<Row> silverRows(Dataset<Row> flagged, Duration lateAfter) {
         Column late = col(EventContract.RECEIVED_AT).cast("double").minus(col(EventColumns.EVENT_TIMESTAMP).cast("double"))
                 .gt(lateAfter.toMillis() / 1000.0);
+        Column crawler = col(AGENT + ".crawler");
         Column[] silverColumns = java.util.Arrays.stream(silver.fieldNames()).map(name -> col(name)).toArray(Column[]::new);
         return flagged.where(col(REASON).isNull().and(not(col(StudentEventFlags.DUPLICATE))))
+                .withColumn(AGENT, USER_AGENT.apply(col("user_agent")))
+                .withColumn(EventColumns.DEVICE_CLASS, col(AGENT + ".device_class"))
+                .withColumn(EventColumns.OS_NAME, col(AGENT + ".os_name"))
+                .withColumn(EventColumns.BROWSER_NAME, col(AGENT + ".browser_name"))
+                .withColumn(EventColumns.COUNTRY, COUNTRY.apply(col("ip")))
                 .withColumn(EventColumns.IS_LATE, coalesce(late, lit(false)))
-                .withColumn(EventColumns.IS_BOT, col(StudentEventFlags.RATE_BOT))
-                .withColumn(EventColumns.BOT_REASON, when(col(StudentEventFlags.RATE_BOT), lit("event rate")))
+                .withColumn(EventColumns.IS_BOT, crawler.or(col(StudentEventFlags.RATE_BOT)))
+                .withColumn(EventColumns.BOT_REASON, when(crawler, lit("user agent")).when(col(StudentEventFlags.RATE_BOT), lit("event rate")))
                 .select(silverColumns);
     }
+
+    private static final String AGENT = "parsed_user_agent";
+    private static final StructType AGENT_FIELDS = new StructType()
+            .add("device_class", DataTypes.StringType)
+            .add("os_name", DataTypes.StringType)
+            .add("browser_name", DataTypes.StringType)
+            .add("crawler", DataTypes.BooleanType, false);
+    private static final UserDefinedFunction USER_AGENT = udf((UDF1<String, Row>) userAgent -> {
+        UserAgents.Parsed parsed = UserAgents.parse(userAgent);
+        return RowFactory.create(parsed.deviceClass(), parsed.osName(), parsed.browserName(), parsed.crawler());
+    }, AGENT_FIELDS).asNonNullable();
+    private static final UserDefinedFunction COUNTRY = udf((UDF1<String, String>) Countries::of, DataTypes.StringType);
 
     /** Rows that failed, with the reason and where they came from. */
     public Dataset<Row> quarantineRows(Dataset<Row> parsed) {

@@ -3,11 +3,14 @@ package io.clickstream.jobs.streaming;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.not;
+import static org.apache.spark.sql.functions.struct;
 import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.to_json;
 import static org.apache.spark.sql.functions.when;
 
 import io.clickstream.jobs.JobsConfig;
 import io.clickstream.jobs.lake.EventColumns;
+import io.clickstream.jobs.lake.KafkaTopics;
 import io.clickstream.jobs.lake.LakePaths;
 import io.clickstream.jobs.lake.Sparks;
 import io.clickstream.jobs.lake.Tables;
@@ -15,6 +18,7 @@ import io.clickstream.schema.EventContract;
 import io.delta.tables.DeltaTable;
 import java.sql.Timestamp;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import org.apache.spark.api.java.function.VoidFunction2;
@@ -79,6 +83,10 @@ public final class StreamingJob {
         createBronzeRoot();
     }
 
+    private boolean publishesEnriched() {
+        return !config.kafka().enrichedTopic().isBlank();
+    }
+
     /** Bronze's root exists before the first batch, so SQL engines can register it as an (empty) table. */
     private void createBronzeRoot() {
         try {
@@ -92,6 +100,9 @@ public final class StreamingJob {
 
     /** Reads the configured Kafka topic, one micro-batch per trigger interval. */
     public StreamingQuery start() throws TimeoutException {
+        if (publishesEnriched()) {
+            KafkaTopics.ensure(config.kafka().bootstrapServers(), config.kafka().enrichedTopic(), 0, config.kafka().topic(), Map.of());
+        }
         Dataset<Row> records = spark.readStream()
                 .format("kafka")
                 .option("kafka.bootstrap.servers", config.kafka().bootstrapServers())
@@ -147,6 +158,7 @@ public final class StreamingJob {
                         : col(EventColumns.EVENT_TIMESTAMP).between(new Timestamp(remembersFrom + skew), new Timestamp(batchStarted + skew));
                 long appended = appendSilver(events.where(young), writer, batchId);
                 long merged = mergeIntoSilver(events.where(not(young)));
+                publishEnriched(events);
                 long duplicates = flagged.where(col(SilverTransform.REASON).isNull().and(col(StudentEventFlags.DUPLICATE))).count();
                 Row counts = events.agg(sum(when(col(EventColumns.IS_LATE), 1).otherwise(0)), sum(when(col(EventColumns.IS_BOT), 1).otherwise(0)))
                         .first();
@@ -238,6 +250,25 @@ public final class StreamingJob {
                     .save(paths.silverEvents());
         }
         return count;
+    }
+
+    /**
+     * Every event of the batch, as silver has it, to the enriched topic as JSON, keyed like the source topic by the
+     * student's pseudonym (one student's events stay in order). At least once: a replayed batch publishes again, so
+     * consumers keep each event_id once.
+     */
+    private void publishEnriched(Dataset<Row> events) {
+        if (!publishesEnriched()) {
+            return;
+        }
+        events.select(col("student_id").as("key"), to_json(struct(col("*"))).as("value"))
+                .write()
+                .format("kafka")
+                .option("kafka.bootstrap.servers", config.kafka().bootstrapServers())
+                .option("topic", config.kafka().enrichedTopic())
+                .option("kafka.acks", "all")
+                .option("kafka.enable.idempotence", "true")
+                .save();
     }
 
     private long mergeIntoSilver(Dataset<Row> events) {

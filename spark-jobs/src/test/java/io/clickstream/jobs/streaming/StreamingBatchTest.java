@@ -105,11 +105,21 @@ class StreamingBatchTest {
         }
         first.add(event("late-1", now.minus(java.time.Duration.ofHours(2))));
         first.add(event("fresh-0", now.minusSeconds(5)).replace("\"click\"", "\"teleport\""));   // not in the contract
+        first.add(event("crawler-1", now.minusSeconds(3)).replace("\"p1\"", "\"p2\"").replace("iPhone; CPU iPhone OS 17_4 like Mac OS X",
+                "compatible; Googlebot/2.1; +http://www.google.com/bot.html"));
         SharedSpark.kafkaRecords(first, 0, now).write().parquet(incoming.resolve("part1").toString());
         runAvailableNow(config, incoming);
 
         Dataset<Row> silver = spark.read().format("delta").load(paths.silverEvents());
-        assertEquals(6, silver.count());
+        assertEquals(7, silver.count());
+        Row enriched = silver.where("event_id = 'fresh-0'").first();
+        assertEquals("Phone", enriched.getAs("device_class"));
+        assertEquals("iOS", enriched.getAs("os_name"));
+        assertEquals("Safari", enriched.getAs("browser_name"));
+        assertEquals("US", enriched.getAs("country"));
+        Row crawler = silver.where("event_id = 'crawler-1'").first();
+        assertEquals(true, crawler.getAs("is_bot"));
+        assertEquals("user agent", crawler.getAs("bot_reason"));
         assertEquals(List.of(true), silver.where("event_id = 'late-1'").select("is_late").as(org.apache.spark.sql.Encoders.BOOLEAN()).collectAsList());
         assertEquals(0, silver.where("event_id LIKE 'fresh-%' AND (is_late OR session_key IS NULL OR is_bot)").count());
         assertEquals(1, silver.select("session_key").where("event_id LIKE 'fresh-%'").distinct().count(), "one visit, one session");
@@ -120,16 +130,16 @@ class StreamingBatchTest {
         assertTrue(operations.contains("WRITE") && operations.contains("MERGE"), "fresh events appended, the late one merged: " + operations);
 
         // Copies arrive in a later batch: the state knows the fresh one, silver's MERGE the late one.
-        SharedSpark.kafkaRecords(List.of(first.get(0), first.get(5)), 7, now).write().parquet(incoming.resolve("part2").toString());
+        SharedSpark.kafkaRecords(List.of(first.get(0), first.get(5)), 8, now).write().parquet(incoming.resolve("part2").toString());
         runAvailableNow(config, incoming);
-        assertEquals(6, spark.read().format("delta").load(paths.silverEvents()).count());
+        assertEquals(7, spark.read().format("delta").load(paths.silverEvents()).count());
 
         // The checkpoint is lost: the stream reads everything again, and every event is checked against silver.
         org.apache.commons.io.FileUtils.deleteDirectory(Path.of(paths.checkpoint(StreamingJob.QUERY_NAME)).toFile());
         runAvailableNow(config, incoming);
         Dataset<Row> after = spark.read().format("delta").load(paths.silverEvents());
-        assertEquals(6, after.count());
-        assertEquals(6, after.select("event_id").distinct().count());
+        assertEquals(7, after.count());
+        assertEquals(7, after.select("event_id").distinct().count());
     }
 
     @Test
@@ -153,7 +163,9 @@ class StreamingBatchTest {
 
     private static String event(String eventId, Instant time) {
         return "{\"event_id\":\"" + eventId + "\",\"student_id\":\"p1\",\"event_name\":\"click\",\"page_url\":\"/\","
-                + "\"session_id\":\"c1\",\"timestamp\":\"" + time + "\",\"received_at\":\"" + Instant.now() + "\"}";
+                + "\"session_id\":\"c1\",\"timestamp\":\"" + time + "\",\"received_at\":\"" + Instant.now() + "\",\"ip\":\"8.8.8.0\","
+                + "\"user_agent\":\"Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko)"
+                + " Version/17.4 Mobile/15E148 Safari/604.1\"}";
     }
 
     private void runAvailableNow(JobsConfig config, Path incoming) throws Exception {
