@@ -223,7 +223,8 @@ public final class IngestBenchmark {
                 Long.parseLong(f[6]));
     }
 
-    private static Map<String, Long> memory(long pid) throws IOException {
+    /** VmRSS and VmHWM (peak) of a process, in kB. */
+    static Map<String, Long> memory(long pid) throws IOException {
         Map<String, Long> kilobytes = new HashMap<>();
         for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(pid), "status"))) {
             String[] parts = line.split("\\s+");

@@ -31,6 +31,7 @@ import java.util.concurrent.CountDownLatch;
  *   <li>{@code simulate [--rate N] [--bots N] [--spike-every S] [--rhythm] [--steady]}: live traffic into a running stack;
  *       {@code simulate --day YYYY-MM-DD [--events N]}: a historic day written straight into silver.</li>
  *   <li>{@code sql "QUERY"}: runs a query on the running stack's Trino and prints the rows.</li>
+ *   <li>{@code status}: the streaming queries' last batch and consumer lag per partition (see PipelineStatus).</li>
  * </ul>
  */
 public final class ClickstreamCli {
@@ -50,6 +51,12 @@ public final class ClickstreamCli {
         }
         if (args[0].equals("pseudonym")) {
             System.exit(pseudonym(settings, List.of(args).subList(1, args.length)));
+        }
+        if (args[0].equals("erase")) {
+            System.exit(erase(settings, List.of(args).subList(1, args.length)));
+        }
+        if (args[0].equals("status")) {
+            System.exit(job(settings, List.of(args)));
         }
         if (args[0].equals("simulate")) {
             System.exit(simulate(settings, List.of(args).subList(1, args.length)));
@@ -166,10 +173,12 @@ public final class ClickstreamCli {
     static int job(StackSettings settings, List<String> args) throws Exception {
         List<String> goldJobs = List.of("gold", "sessions", "daily-metrics", "hourly-metrics", "chapter-engagement", "funnels",
                 "student-features", "anomalies", "data-quality", "maintenance");
-        boolean ownMainClass = !args.isEmpty() && List.of("streaming", "live", "historic-day").contains(args.get(0));
+        boolean ownMainClass = !args.isEmpty() && List.of("streaming", "live", "historic-day", "status", "replay", "erase").contains(args.get(0));
         if (args.isEmpty() || !ownMainClass && !goldJobs.contains(args.get(0))) {
             System.err.println("usage: clickstream job streaming | live [--config FILE]");
             System.err.println("       clickstream job historic-day --date YYYY-MM-DD [--events N] [--config FILE]");
+            System.err.println("       clickstream job replay --date YYYY-MM-DD [--to YYYY-MM-DD] [--late-days N] [--allow-fewer] [--config FILE]");
+            System.err.println("       clickstream job erase --pseudonym HEX [--config FILE]   (or: clickstream erase STUDENT_ID)");
             System.err.println("       clickstream job " + String.join(" | ", goldJobs) + " --date YYYY-MM-DD [--to YYYY-MM-DD] [--config FILE]");
             System.err.println("       (gold runs every gold job in dependency order)");
             return 2;
@@ -179,6 +188,9 @@ public final class ClickstreamCli {
             case "streaming" -> "io.clickstream.jobs.streaming.StreamingJob";
             case "live" -> "io.clickstream.jobs.live.LiveAggregatesJob";
             case "historic-day" -> "io.clickstream.jobs.simulate.HistoricDay";
+            case "status" -> "io.clickstream.jobs.monitoring.PipelineStatus";
+            case "replay" -> "io.clickstream.jobs.streaming.ReplayJob";
+            case "erase" -> "io.clickstream.jobs.privacy.EraseJob";
             default -> "io.clickstream.jobs.gold.GoldCli";
         };
         List<String> arguments = ownMainClass ? args.subList(1, args.size()) : args;
@@ -187,9 +199,27 @@ public final class ClickstreamCli {
         builder.environment().putIfAbsent("CLICKSTREAM_LAKE_ROOT", settings.lakeRoot().toString());
         builder.environment().putIfAbsent("CLICKSTREAM_SPARK_LOCAL_DIR", settings.workDir().resolve("spark-tmp").toString());
         builder.environment().putIfAbsent("SPARK_LOCAL_IP", "127.0.0.1");
+        builder.environment().putIfAbsent("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:" + settings.kafkaPort());
+        builder.environment().putIfAbsent("CLICKSTREAM_METRICS_PORT", String.valueOf(settings.metricsPort()));
         Process process = builder.start();
         Runtime.getRuntime().addShutdownHook(new Thread(process::destroy));
         return process.waitFor();
+    }
+
+    /**
+     * Erases one student from every layer of the lake (a GDPR request): the raw id is pseudonymised here with the
+     * deployment's key, and only the pseudonym reaches the Spark job (see EraseJob).
+     */
+    static int erase(StackSettings settings, List<String> args) throws Exception {
+        if (args.size() != 1) {
+            System.err.println("usage: clickstream erase STUDENT_ID");
+            return 2;
+        }
+        String key = pseudonymisationKey(settings);
+        if (key == null) {
+            return 2;
+        }
+        return job(settings, List.of("erase", "--pseudonym", new io.clickstream.schema.Pseudonymiser(key).pseudonymise(args.get(0))));
     }
 
     /**
@@ -202,19 +232,28 @@ public final class ClickstreamCli {
             System.err.println("usage: clickstream pseudonym STUDENT_ID...");
             return 2;
         }
-        String key = System.getenv("CLICKSTREAM_PSEUDONYMISATION_KEY");
-        if (key == null || key.isBlank()) {
-            Path file = settings.workDir().resolve("secrets").resolve("pseudonymisation.key");
-            if (!Files.exists(file)) {
-                System.err.println("clickstream: no pseudonymisation key: set CLICKSTREAM_PSEUDONYMISATION_KEY to the deployment's key"
-                        + " (the local stack keeps its own in " + file + ")");
-                return 2;
-            }
-            key = Files.readString(file);
+        String key = pseudonymisationKey(settings);
+        if (key == null) {
+            return 2;
         }
-        io.clickstream.schema.Pseudonymiser pseudonymiser = new io.clickstream.schema.Pseudonymiser(key.trim());
+        io.clickstream.schema.Pseudonymiser pseudonymiser = new io.clickstream.schema.Pseudonymiser(key);
         studentIds.forEach(id -> System.out.println(pseudonymiser.pseudonymise(id)));
         return 0;
+    }
+
+    /** The deployment's key (CLICKSTREAM_PSEUDONYMISATION_KEY), else the local stack's key file; null, with a message, when neither exists. */
+    private static String pseudonymisationKey(StackSettings settings) throws IOException {
+        String key = System.getenv("CLICKSTREAM_PSEUDONYMISATION_KEY");
+        if (key != null && !key.isBlank()) {
+            return key.trim();
+        }
+        Path file = settings.workDir().resolve("secrets").resolve("pseudonymisation.key");
+        if (!Files.exists(file)) {
+            System.err.println("clickstream: no pseudonymisation key: set CLICKSTREAM_PSEUDONYMISATION_KEY to the deployment's key"
+                    + " (the local stack keeps its own in " + file + ")");
+            return null;
+        }
+        return Files.readString(file).trim();
     }
 
     static void demo(StackSettings settings, int seconds, int rate, boolean keepRunning) throws Exception {

@@ -98,12 +98,7 @@ public final class LocalStack implements AutoCloseable {
             if (!withLakehouse) {
                 return;
             }
-            progress.accept("starting the streaming job (Kafka -> bronze + silver)");
-            streaming = ChildProcess.start("streaming", sparkJob("io.clickstream.jobs.streaming.StreamingJob", List.of()),
-                    jobsEnvironment(), settings.workDir().toFile(), settings.workDir().resolve("logs/streaming.log"));
-            started.add(streaming);
-            streaming.awaitReady("streaming", Duration.ofMinutes(3), () -> java.nio.file.Files.readString(streaming.log()).contains("streaming "
-                    + StackSettings.TOPIC));
+            startStreamingJob();
 
             progress.accept("waiting for Trino on 127.0.0.1:" + settings.trinoPort());
             trino = trinoStarting.join();
@@ -199,6 +194,63 @@ public final class LocalStack implements AutoCloseable {
         started.add(0, broker);
     }
 
+    /** Starts the streaming job (Kafka -> bronze, silver, quarantine) and waits until its query runs. */
+    public void startStreamingJob() throws Exception {
+        progress.accept("starting the streaming job (Kafka -> bronze + silver)");
+        // The log is appended to across restarts: count the start lines, not just look for one.
+        long startsBefore = streamingStarts();
+        ChildProcess job = ChildProcess.start("streaming", sparkJob("io.clickstream.jobs.streaming.StreamingJob", List.of()),
+                jobsEnvironment(), settings.workDir().toFile(), settings.workDir().resolve("logs/streaming.log"));
+        streaming = job;
+        started.add(job);
+        job.awaitReady("streaming", Duration.ofMinutes(3), () -> streamingStarts() > startsBefore || !job.isAlive());
+        checkStreamingAlive();
+    }
+
+    private long streamingStarts() throws java.io.IOException {
+        Path log = settings.workDir().resolve("logs/streaming.log");
+        return java.nio.file.Files.exists(log) ? java.nio.file.Files.readAllLines(log).stream()
+                .filter(line -> line.contains("streaming " + StackSettings.TOPIC + " from")).count() : 0;
+    }
+
+    /** Kills the streaming job with SIGKILL, as a crash or the OOM killer would: mid-batch, no shutdown hook. */
+    public void killStreamingJob() throws InterruptedException {
+        streaming.kill();
+        started.remove(streaming);
+    }
+
+    /**
+     * Runs a Spark job's main class as its own process on this stack's lake and broker, waits for it, and returns its
+     * output lines; fails with the output's tail when it exits with other than 0.
+     */
+    public List<String> runJob(String name, String mainClass, List<String> arguments, Duration timeout) throws Exception {
+        return runJob(name, mainClass, arguments, Map.of(), timeout);
+    }
+
+    /** As {@link #runJob(String, String, List, Duration)}, with more environment (such as CLICKSTREAM_JOBS_CONFIG). */
+    public List<String> runJob(String name, String mainClass, List<String> arguments, Map<String, String> environment, Duration timeout)
+            throws Exception {
+        ChildProcess job = startJob(name, mainClass, arguments, environment);
+        int exit = job.awaitExit(timeout);
+        if (exit != 0) {
+            throw new IllegalStateException(name + " failed (exit " + exit + ")\n" + job.tail());
+        }
+        return java.nio.file.Files.readAllLines(job.log());
+    }
+
+    /**
+     * Starts a Spark job's main class as its own process with the stack's job environment plus {@code environment};
+     * it is stopped with the stack. Its output goes to {@code logs/NAME.log}.
+     */
+    public ChildProcess startJob(String name, String mainClass, List<String> arguments, Map<String, String> environment) throws Exception {
+        Map<String, String> merged = new LinkedHashMap<>(jobsEnvironment());
+        merged.putAll(environment);
+        ChildProcess job = ChildProcess.start(name, sparkJob(mainClass, arguments), merged, settings.workDir().toFile(),
+                settings.workDir().resolve("logs/" + name + ".log"));
+        started.add(job);
+        return job;
+    }
+
     /** Kills ingest with SIGKILL: no shutdown hook runs, nothing is flushed. */
     public void killIngest() throws InterruptedException {
         ingest.kill();
@@ -252,6 +304,11 @@ public final class LocalStack implements AutoCloseable {
         }
     }
 
+    /** The streaming job's process id, for memory readings. */
+    public long streamingPid() {
+        return streaming.pid();
+    }
+
     /** The ingest process id, for memory readings. */
     public long ingestPid() {
         return ingest.pid();
@@ -278,14 +335,8 @@ public final class LocalStack implements AutoCloseable {
 
     /** Runs every gold job (sessions, then daily metrics) for the days, as one process, and returns its progress lines. */
     public List<String> runGold(LocalDate from, LocalDate to) throws Exception {
-        ChildProcess job = ChildProcess.start("gold", sparkJob("io.clickstream.jobs.gold.GoldCli",
-                List.of("gold", "--date", from.toString(), "--to", to.toString())),
-                jobsEnvironment(), settings.workDir().toFile(), settings.workDir().resolve("logs/gold.log"));
-        int exit = job.awaitExit(Duration.ofMinutes(20));
-        if (exit != 0) {
-            throw new IllegalStateException("gold jobs for " + from + " to " + to + " failed (exit " + exit + ")\n" + job.tail());
-        }
-        return java.nio.file.Files.readAllLines(job.log()).stream().filter(line -> line.matches("[a-z-]+ \\d{4}-\\d{2}-\\d{2}: .*")).toList();
+        return runJob("gold", "io.clickstream.jobs.gold.GoldCli", List.of("gold", "--date", from.toString(), "--to", to.toString()),
+                Duration.ofMinutes(20)).stream().filter(line -> line.matches("[a-z-]+ \\d{4}-\\d{2}-\\d{2}: .*")).toList();
     }
 
     /** A single number from Trino. */
@@ -323,7 +374,13 @@ public final class LocalStack implements AutoCloseable {
                 "CLICKSTREAM_LAKE_ROOT", settings.lakeRoot().toString(),
                 "CLICKSTREAM_SPARK_LOCAL_DIR", settings.workDir().resolve("spark-tmp").toString(),
                 "KAFKA_BOOTSTRAP_SERVERS", broker.bootstrapServers(),
+                "CLICKSTREAM_METRICS_PORT", String.valueOf(settings.metricsPort()),
                 "SPARK_LOCAL_IP", "127.0.0.1");
+    }
+
+    /** The streaming job's Prometheus metrics. */
+    public String metricsUrl() {
+        return "http://127.0.0.1:" + settings.metricsPort() + "/metrics";
     }
 
     private static int httpStatus(String url) {

@@ -12,10 +12,16 @@ import java.util.Map;
 
 /**
  * Where the local stack keeps its data and which loopback ports it uses. Defaults: Kafka 9092
- * (controller 9093), ingest 8080, Trino 8081, work directory {@code <home>/work}.
+ * (controller 9093), ingest 8080, Trino 8081, the streaming job's metrics 9464, work directory
+ * {@code <home>/work}.
  */
 public record StackSettings(Path home, Path workDir, int kafkaPort, int kafkaControllerPort, int ingestPort, int trinoPort,
-        int topicPartitions) {
+        int topicPartitions, int metricsPort) {
+    /** The default metrics port; tests that run several stacks pass their own. */
+    public StackSettings(Path home, Path workDir, int kafkaPort, int kafkaControllerPort, int ingestPort, int trinoPort, int topicPartitions) {
+        this(home, workDir, kafkaPort, kafkaControllerPort, ingestPort, trinoPort, topicPartitions, 9464);
+    }
+
     public static final String TOPIC = "lms_clickstream";
     public static final String DEAD_LETTER_TOPIC = "lms_clickstream_dlq";
     private static final String KEY_VARIABLE = "CLICKSTREAM_PSEUDONYMISATION_KEY";
@@ -28,7 +34,7 @@ public record StackSettings(Path home, Path workDir, int kafkaPort, int kafkaCon
         }
     }
 
-    /** Defaults, overridden by CLICKSTREAM_WORK_DIR, KAFKA_PORT, INGEST_PORT, TRINO_PORT, KAFKA_PARTITIONS. */
+    /** Defaults, overridden by CLICKSTREAM_WORK_DIR, KAFKA_PORT, INGEST_PORT, TRINO_PORT, KAFKA_PARTITIONS, CLICKSTREAM_METRICS_PORT. */
     public static StackSettings fromEnvironment(Path home) {
         Map<String, String> env = System.getenv();
         int kafkaPort = Integer.parseInt(env.getOrDefault("KAFKA_PORT", "9092"));
@@ -38,7 +44,8 @@ public record StackSettings(Path home, Path workDir, int kafkaPort, int kafkaCon
                 Integer.parseInt(env.getOrDefault("KAFKA_CONTROLLER_PORT", String.valueOf(kafkaPort + 1))),
                 Integer.parseInt(env.getOrDefault("INGEST_PORT", "8080")),
                 Integer.parseInt(env.getOrDefault("TRINO_PORT", "8081")),
-                Integer.parseInt(env.getOrDefault("KAFKA_PARTITIONS", "3")));
+                Integer.parseInt(env.getOrDefault("KAFKA_PARTITIONS", "3")),
+                Integer.parseInt(env.getOrDefault("CLICKSTREAM_METRICS_PORT", "9464")));
     }
 
     /** Every process the stack starts carries this JVM flag, so leftovers of a killed run can be found. */

@@ -11,8 +11,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** All settings of the Spark jobs, read once at start-up from {@code reference.conf} and {@code --config FILE}. */
-public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming streaming, Gold gold, Live live) {
+public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming streaming, Gold gold, Live live, Monitoring monitoring) {
+    public JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming streaming, Gold gold, Live live) {
+        this(lakeRoot, spark, kafka, streaming, gold, live, new Monitoring("127.0.0.1", -1, Duration.ofSeconds(30)));
+    }
+
     public JobsConfig {
+        requireNonNull(monitoring, "monitoring is null");
         requireNonNull(live, "live is null");
         requireNonNull(lakeRoot, "lakeRoot is null");
         requireNonNull(spark, "spark is null");
@@ -87,6 +92,25 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
             }
             if (botEventsPerMinute < 1) {
                 throw new IllegalArgumentException("clickstream.streaming.bot-events-per-minute must be at least 1, got " + botEventsPerMinute);
+            }
+        }
+    }
+
+    /**
+     * The streaming job's own metrics (see monitoring.PipelineMonitor): Prometheus text on {@code http://host:port/metrics}
+     * ({@code port} 0: any free port, negative: not served), and the Delta table pipeline_metrics appended every
+     * {@code metricsTableInterval}.
+     */
+    public record Monitoring(String host, int port, Duration metricsTableInterval) {
+        public Monitoring {
+            requireNonNull(host, "host is null");
+            requireNonNull(metricsTableInterval, "metricsTableInterval is null");
+            if (port > 65_535) {
+                throw new IllegalArgumentException("clickstream.monitoring.port must be a port number (or 0 or -1), got " + port);
+            }
+            if (metricsTableInterval.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("clickstream.monitoring.metrics-table-interval must be at least 1 second, got "
+                        + metricsTableInterval);
             }
         }
     }
@@ -256,7 +280,8 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
                             c.getDuration("gold.vacuum-retention")),
                     new Live(c.getString("live.topic"), c.getString("live.dead-letter-topic"), c.getDuration("live.trigger-interval"),
                             c.getDuration("live.allowed-lateness"), c.getInt("live.recent-actions-per-batch"),
-                            c.getString("live.starting-offsets")));
+                            c.getString("live.starting-offsets")),
+                    new Monitoring(c.getString("monitoring.host"), c.getInt("monitoring.port"), c.getDuration("monitoring.metrics-table-interval")));
         }
         catch (ConfigException e) {
             throw new IllegalArgumentException("bad jobs configuration: " + e.getMessage(), e);

@@ -69,6 +69,11 @@ public record LakePaths(String root) {
         return root + "/gold/daily_top_pages";
     }
 
+    /** The streaming job's report, a row per micro-batch (see monitoring.PipelineMonitor). */
+    public String pipelineMetrics() {
+        return root + "/monitoring/pipeline_metrics";
+    }
+
     public String checkpoint(String queryName) {
         return root + "/_checkpoints/" + queryName;
     }

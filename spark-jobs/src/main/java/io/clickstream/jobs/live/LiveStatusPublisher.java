@@ -2,11 +2,10 @@ package io.clickstream.jobs.live;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.clickstream.jobs.monitoring.ConsumerLag;
 import java.time.Instant;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
@@ -69,11 +68,13 @@ final class LiveStatusPublisher extends StreamingQueryListener {
         status.put("input_rows", progress.numInputRows());
         status.put("input_rows_per_second", finite(progress.inputRowsPerSecond()));
         status.put("processed_rows_per_second", finite(progress.processedRowsPerSecond()));
-        ObjectNode lagByPartition = status.putObject("lag_by_partition");
+        Map<String, Long> byPartition = new java.util.TreeMap<>();
         long lag = 0;
         for (SourceProgress source : progress.sources()) {
-            lag += lag(source.endOffset(), source.latestOffset(), lagByPartition);
+            lag += ConsumerLag.lag(source.endOffset(), source.latestOffset(), byPartition);
         }
+        ObjectNode lagByPartition = status.putObject("lag_by_partition");
+        byPartition.forEach(lagByPartition::put);
         status.put("lag_records", lag);
         lastLag.put(progress.id(), lag);
         String newest = progress.eventTime().get("max");
@@ -119,37 +120,6 @@ final class LiveStatusPublisher extends StreamingQueryListener {
                 LOG.warn("could not publish the status of live query {}: {}", key, failure.getMessage());
             }
         });
-    }
-
-    /**
-     * Records between what a batch read up to and the newest offsets Spark saw, per partition
-     * (the Kafka source's offsets are JSON: {"topic":{"partition":offset}}), added to {@code into}
-     * as "topic-partition" and summed.
-     */
-    static long lag(String endOffsets, String latestOffsets, ObjectNode into) {
-        if (endOffsets == null || latestOffsets == null) {
-            return 0;
-        }
-        try {
-            JsonNode end = MAPPER.readTree(endOffsets);
-            JsonNode latest = MAPPER.readTree(latestOffsets);
-            long total = 0;
-            for (Iterator<Map.Entry<String, JsonNode>> topics = latest.fields(); topics.hasNext(); ) {
-                Map.Entry<String, JsonNode> topic = topics.next();
-                for (Iterator<Map.Entry<String, JsonNode>> partitions = topic.getValue().fields(); partitions.hasNext(); ) {
-                    Map.Entry<String, JsonNode> partition = partitions.next();
-                    JsonNode read = end.path(topic.getKey()).path(partition.getKey());
-                    long behind = read.canConvertToLong() ? Math.max(0, partition.getValue().asLong() - read.asLong()) : partition.getValue().asLong();
-                    into.put(topic.getKey() + "-" + partition.getKey(), behind);
-                    total += behind;
-                }
-            }
-            return total;
-        }
-        catch (java.io.IOException e) {
-            // Not Kafka offsets (another source): no lag to report, and no reason to fail the listener.
-            return 0;
-        }
     }
 
     private static double finite(double value) {

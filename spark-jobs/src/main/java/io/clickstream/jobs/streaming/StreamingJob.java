@@ -14,6 +14,7 @@ import io.clickstream.jobs.lake.KafkaTopics;
 import io.clickstream.jobs.lake.LakePaths;
 import io.clickstream.jobs.lake.Sparks;
 import io.clickstream.jobs.lake.Tables;
+import io.clickstream.jobs.monitoring.PipelineMonitor;
 import io.clickstream.schema.EventContract;
 import io.delta.tables.DeltaTable;
 import java.sql.Timestamp;
@@ -28,7 +29,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.StreamingQuery;
-import org.apache.spark.sql.streaming.StreamingQueryException;
 import org.apache.spark.sql.streaming.Trigger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,6 +68,8 @@ public final class StreamingJob {
     private final LakePaths paths;
     private final SilverTransform transform;
     private final StudentEventFlags flags;
+    /** What recent batches wrote, by batch id, for the pipeline monitor (which hears of a batch after it ends). */
+    private final Map<Long, BatchResult> results = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** What one micro-batch wrote to each layer. */
     public record BatchResult(long batchId, long bronze, long appended, long merged, long duplicates, long quarantined, long late, long bots) {}
@@ -164,6 +166,8 @@ public final class StreamingJob {
                         .first();
                 BatchResult result = new BatchResult(batchId, bronzeRows, appended, merged, duplicates, quarantined,
                         counts.isNullAt(0) ? 0 : counts.getLong(0), counts.isNullAt(1) ? 0 : counts.getLong(1));
+                results.keySet().removeIf(id -> id < batchId - 100);
+                results.put(batchId, result);
                 LOG.info("batch {}: bronze {}, silver {} appended + {} checked against silver, {} copies left out, quarantine {}, late {},"
                         + " bots {}", batchId, result.bronze(), appended, merged, duplicates, quarantined, result.late(), result.bots());
                 return result;
@@ -175,6 +179,11 @@ public final class StreamingJob {
         finally {
             flagged.unpersist();
         }
+    }
+
+    /** What batch {@code batchId} wrote, if it ran in this process recently; null otherwise. */
+    public BatchResult result(long batchId) {
+        return results.get(batchId);
     }
 
     /**
@@ -306,10 +315,12 @@ public final class StreamingJob {
         return count;
     }
 
-    public static void main(String[] args) throws TimeoutException, StreamingQueryException {
+    public static void main(String[] args) throws Exception {
         JobsConfig config = JobsConfig.load(JobsConfig.configFileArgument(args));
         SparkSession spark = Sparks.session("clickstream-streaming", config.spark());
-        StreamingQuery query = new StreamingJob(spark, config, EventContract.current()).start();
+        StreamingJob job = new StreamingJob(spark, config, EventContract.current());
+        PipelineMonitor monitor = PipelineMonitor.start(spark, config, job::result);
+        StreamingQuery query = job.start();
         LOG.info("streaming {} from {} into {}", config.kafka().topic(), config.kafka().bootstrapServers(), config.lakeRoot());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -318,6 +329,7 @@ public final class StreamingJob {
             catch (TimeoutException e) {
                 LOG.warn("streaming query did not stop in time; the checkpoint replays the open batch on restart");
             }
+            monitor.close();
         }, "streaming-shutdown"));
         query.awaitTermination();
     }

@@ -1,0 +1,87 @@
+package io.clickstream.jobs.privacy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.clickstream.jobs.JobsConfig;
+import io.clickstream.jobs.SharedSpark;
+import io.clickstream.jobs.gold.GoldContext;
+import io.clickstream.jobs.gold.SessionsJob;
+import io.clickstream.jobs.lake.LakePaths;
+import io.clickstream.jobs.streaming.StreamingJob;
+import io.clickstream.schema.EventContract;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One student erased from silver, quarantine, gold and bronze; the other students stay whole. */
+class EraseJobTest {
+    private static final String ERASED = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    private static final String KEPT = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    private final SparkSession spark = SharedSpark.session();
+
+    @TempDir
+    Path lake;
+
+    @Test
+    void everyLayerLosesTheStudentAndReportsHowMuch() throws IOException {
+        JobsConfig config = SharedSpark.config(lake);
+        LakePaths paths = new LakePaths(config.lakeRoot());
+        List<String> values = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            values.add(event("x" + i, ERASED, "2026-11-20T10:0" + i + ":00Z"));
+            values.add(event("y" + i, KEPT, "2026-11-20T10:0" + i + ":30Z"));
+        }
+        values.add(event("bad", ERASED, "half past ten"));                          // quarantined, mentions the student
+        new StreamingJob(spark, config, EventContract.current())
+                .writeBatch(SharedSpark.kafkaRecords(values, 0, Instant.parse("2026-11-20T10:05:00Z")), 0);
+        new SessionsJob(new GoldContext(spark, config)).run(LocalDate.parse("2026-11-20"));
+
+        Map<String, Long> removed = new EraseJob(spark, config).erase(ERASED);
+
+        assertEquals(4, removed.get("silver.clickstream_processed"));
+        assertEquals(1, removed.get("silver.clickstream_quarantine"));
+        assertEquals(1, removed.get("gold.sessions"));
+        assertEquals(5, removed.get("bronze (raw/clickstream)"));
+        assertEquals(0, spark.read().format("delta").load(paths.silverEvents()).where("student_id = '" + ERASED + "'").count());
+        assertEquals(4, spark.read().format("delta").load(paths.silverEvents()).where("student_id = '" + KEPT + "'").count());
+        assertEquals(1, spark.read().format("delta").load(paths.goldSessions()).count(), "the other student's session stays");
+        String bronze = bronzeText();
+        assertFalse(bronze.contains(ERASED), "no bronze record of the student");
+        assertEquals(4, bronze.lines().filter(line -> line.contains(KEPT)).count());
+
+        assertEquals(0, new EraseJob(spark, config).erase(ERASED).values().stream().mapToLong(Long::longValue).sum(), "a repeat finds nothing");
+        assertThrows(IllegalArgumentException.class, () -> new EraseJob(spark, config).erase("student-7"), "raw ids are refused");
+    }
+
+    private String bronzeText() throws IOException {
+        StringBuilder text = new StringBuilder();
+        try (Stream<Path> files = Files.walk(lake.resolve("raw"))) {
+            for (Path file : files.filter(path -> path.toString().endsWith(".json.gz")).toList()) {
+                try (InputStream in = new GZIPInputStream(Files.newInputStream(file))) {
+                    text.append(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                }
+            }
+        }
+        return text.toString();
+    }
+
+    private static String event(String eventId, String student, String time) {
+        return "{\"event_id\":\"" + eventId + "\",\"student_id\":\"" + student + "\",\"event_name\":\"page_view\",\"page_url\":\"/courses/a\","
+                + "\"session_id\":\"s-" + student.charAt(0) + "\",\"timestamp\":\"" + time + "\"}";
+    }
+}
