@@ -243,10 +243,14 @@ public final class LocalStack implements AutoCloseable {
      * it is stopped with the stack. Its output goes to {@code logs/NAME.log}.
      */
     public ChildProcess startJob(String name, String mainClass, List<String> arguments, Map<String, String> environment) throws Exception {
+        return startJob(name, sparkJob(mainClass, arguments), environment);
+    }
+
+    /** As {@link #startJob(String, String, List, Map)} with a command of the caller's (another classpath, say). */
+    public ChildProcess startJob(String name, List<String> command, Map<String, String> environment) throws Exception {
         Map<String, String> merged = new LinkedHashMap<>(jobsEnvironment());
         merged.putAll(environment);
-        ChildProcess job = ChildProcess.start(name, sparkJob(mainClass, arguments), merged, settings.workDir().toFile(),
-                settings.workDir().resolve("logs/" + name + ".log"));
+        ChildProcess job = ChildProcess.start(name, command, merged, settings.workDir().toFile(), settings.workDir().resolve("logs/" + name + ".log"));
         started.add(job);
         return job;
     }

@@ -72,7 +72,7 @@ public final class Modules {
         }
         try (var jars = Files.list(target)) {
             Path jar = jars.filter(p -> p.getFileName().toString().startsWith(module) && p.toString().endsWith(".jar")
-                    && !p.toString().endsWith("-tests.jar")).findFirst()
+                    && !p.toString().endsWith("-tests.jar") && !p.toString().endsWith("-cluster.jar")).findFirst()
                     .orElseThrow(() -> new IllegalStateException("no " + module + " jar in " + target));
             return jar + File.pathSeparator + lib + File.separator + "*";
         }

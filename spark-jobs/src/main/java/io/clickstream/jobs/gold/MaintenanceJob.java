@@ -38,6 +38,7 @@ public final class MaintenanceJob extends GoldJob {
         tables.put(paths.goldStudentFeatures(), "feature_date");
         tables.put(paths.goldAnomalies(), "metric_date");
         tables.put(paths.goldDataQuality(), "check_date");
+        tables.put(paths.pipelineMetrics(), "metric_date");
         return tables;
     }
 

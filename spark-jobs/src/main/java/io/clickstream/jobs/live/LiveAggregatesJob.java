@@ -3,8 +3,8 @@ package io.clickstream.jobs.live;
 import io.clickstream.jobs.JobsConfig;
 import io.clickstream.jobs.lake.KafkaTopics;
 import io.clickstream.jobs.lake.LakePaths;
+import io.clickstream.jobs.lake.QuerySupervisor;
 import io.clickstream.jobs.lake.Sparks;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
@@ -52,18 +52,23 @@ public final class LiveAggregatesJob {
 
     /** Creates the live topic when it is missing (compacted, an hour of retention) and starts every query. */
     public List<StreamingQuery> start() throws TimeoutException {
+        return start(new QuerySupervisor(spark));
+    }
+
+    /** Starts every query through {@code supervisor}, which can start one again. */
+    List<StreamingQuery> start(QuerySupervisor supervisor) throws TimeoutException {
         createLiveTopic();
         // An idle query reports once a second (default: every 10 s), so "is the live job up" needs no data to answer.
         spark.conf().set("spark.sql.streaming.noDataProgressEventInterval", "1000");
         spark.streams().addListener(new LiveStatusPublisher(config.kafka().bootstrapServers(), config.live().topic()));
         Trigger trigger = Trigger.ProcessingTime(config.live().triggerInterval().toMillis());
-        List<StreamingQuery> queries = new ArrayList<>();
         try {
-            queries.add(toKafka("live_presence", aggregates.presence(aggregates.events(read(config.kafka().topic()))), trigger));
-            queries.add(toKafka("live_traffic", aggregates.traffic(aggregates.events(read(config.kafka().topic() + ","
+            supervisor.start("live_presence", () -> toKafka("live_presence", aggregates.presence(aggregates.events(read(config.kafka().topic()))),
+                    trigger));
+            supervisor.start("live_traffic", () -> toKafka("live_traffic", aggregates.traffic(aggregates.events(read(config.kafka().topic() + ","
                     + config.live().deadLetterTopic()))), trigger));
-            queries.add(toKafka("live_pages", aggregates.pages(aggregates.events(read(config.kafka().topic()))), trigger));
-            queries.add(aggregates.events(read(config.kafka().topic())).writeStream()
+            supervisor.start("live_pages", () -> toKafka("live_pages", aggregates.pages(aggregates.events(read(config.kafka().topic()))), trigger));
+            supervisor.start("live_actions", () -> aggregates.events(read(config.kafka().topic())).writeStream()
                     .queryName("live_actions")
                     .option("checkpointLocation", paths.checkpoint("live_actions"))
                     .trigger(trigger)
@@ -71,10 +76,10 @@ public final class LiveAggregatesJob {
                     .start());
         }
         catch (TimeoutException | RuntimeException e) {
-            queries.forEach(LiveAggregatesJob::stopQuietly);
+            supervisor.stopAll();
             throw e;
         }
-        return queries;
+        return supervisor.queries();
     }
 
     private Dataset<Row> read(String topics) {
@@ -120,27 +125,15 @@ public final class LiveAggregatesJob {
                 "segment.ms", "600000"));
     }
 
-    private static void stopQuietly(StreamingQuery query) {
-        try {
-            query.stop();
-        }
-        catch (TimeoutException e) {
-            LOG.warn("live query {} did not stop in time", query.name());
-        }
-    }
-
     public static void main(String[] args) throws TimeoutException, StreamingQueryException {
         JobsConfig config = JobsConfig.load(JobsConfig.configFileArgument(args));
         SparkSession spark = Sparks.session("clickstream-live", config.spark());
-        List<StreamingQuery> queries = new LiveAggregatesJob(spark, config).start();
+        QuerySupervisor supervisor = new QuerySupervisor(spark);
+        new LiveAggregatesJob(spark, config).start(supervisor);
         LOG.info("live aggregates from {} into {}", config.kafka().topic(), config.live().topic());
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> queries.forEach(LiveAggregatesJob::stopQuietly), "live-shutdown"));
-        // Any query that fails ends the job (and its exit code tells the supervisor), instead of serving half a view.
-        spark.streams().awaitAnyTermination();
-        for (StreamingQuery query : queries) {
-            if (query.exception().isDefined()) {
-                throw query.exception().get();
-            }
-        }
+        Runtime.getRuntime().addShutdownHook(new Thread(supervisor::stopAll, "live-shutdown"));
+        // Any query that fails (but for the known restart bug) ends the job, and its exit code tells the supervisor,
+        // instead of serving half a view.
+        supervisor.awaitTermination();
     }
 }

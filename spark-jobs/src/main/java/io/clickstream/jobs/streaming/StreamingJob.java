@@ -12,6 +12,7 @@ import io.clickstream.jobs.JobsConfig;
 import io.clickstream.jobs.lake.EventColumns;
 import io.clickstream.jobs.lake.KafkaTopics;
 import io.clickstream.jobs.lake.LakePaths;
+import io.clickstream.jobs.lake.QuerySupervisor;
 import io.clickstream.jobs.lake.Sparks;
 import io.clickstream.jobs.lake.Tables;
 import io.clickstream.jobs.monitoring.PipelineMonitor;
@@ -320,17 +321,13 @@ public final class StreamingJob {
         SparkSession spark = Sparks.session("clickstream-streaming", config.spark());
         StreamingJob job = new StreamingJob(spark, config, EventContract.current());
         PipelineMonitor monitor = PipelineMonitor.start(spark, config, job::result);
-        StreamingQuery query = job.start();
+        QuerySupervisor supervisor = new QuerySupervisor(spark);
+        supervisor.start(QUERY_NAME, job::start);
         LOG.info("streaming {} from {} into {}", config.kafka().topic(), config.kafka().bootstrapServers(), config.lakeRoot());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                query.stop();
-            }
-            catch (TimeoutException e) {
-                LOG.warn("streaming query did not stop in time; the checkpoint replays the open batch on restart");
-            }
+            supervisor.stopAll();
             monitor.close();
         }, "streaming-shutdown"));
-        query.awaitTermination();
+        supervisor.awaitTermination();
     }
 }

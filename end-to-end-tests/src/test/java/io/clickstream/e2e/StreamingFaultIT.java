@@ -1,0 +1,332 @@
+package io.clickstream.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clickstream.stack.Directories;
+import io.clickstream.stack.LocalStack;
+import io.clickstream.stack.StackSettings;
+import io.clickstream.testing.Await;
+import io.clickstream.testing.FreePorts;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The streaming job against a real broker, ingest, Delta on disk and Trino, through its faults:
+ * SIGKILL in the middle of the load and a restart, poison records written straight to the topic,
+ * its checkpoint deleted, and silver rebuilt from bronze. After each, silver holds every accepted
+ * event exactly once; the status command, the Prometheus endpoint, pipeline_metrics and the
+ * enriched topic report what happened.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class StreamingFaultIT {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final String SILVER = "delta.silver.clickstream_processed";
+    private static LocalStack stack;
+    private static AcceptedEvents events;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path home = Path.of(System.getProperty("clickstream.home"));
+        Path work = Path.of("target", "streaming-fault-work").toAbsolutePath();
+        Directories.deleteRecursively(work);
+        StackSettings settings = new StackSettings(home, work, FreePorts.next(), FreePorts.next(), FreePorts.next(), FreePorts.next(), 3,
+                FreePorts.next());
+        stack = LocalStack.start(settings, message -> System.out.println("[streaming-fault] " + message));
+        stack.applyDdl();
+        events = new AcceptedEvents(stack);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void killedMidBatchAndRestartedSilverHoldsEveryAcceptedEventOnceAndPoisonIsQuarantined() throws Exception {
+        AtomicBoolean sending = new AtomicBoolean(true);
+        Thread sender = new Thread(() -> {
+            while (sending.get()) {
+                events.sendBatch(25);                       // about 500 events/s
+                try {
+                    Thread.sleep(50);
+                }
+                catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "sender");
+        sender.start();
+        Await.until("the stream writes silver", Duration.ofMinutes(3), () -> stack.queryLong("SELECT count(*) FROM " + SILVER) > 0, true);
+        Thread.sleep(1500);
+        stack.killStreamingJob();
+        Thread.sleep(4000);
+        stack.startStreamingJob();
+        Thread.sleep(4000);
+        sending.set(false);
+        sender.join();
+
+        // Records no ingest would accept, written to the topic directly: the stream sets them aside and goes on.
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                stack.broker().bootstrapServers()), new StringSerializer(), new StringSerializer())) {
+            for (String poison : List.of("{not json", "[1, 2]", "{\"event_id\":\"p\",\"student_id\":\"s\",\"event_name\":\"click\","
+                    + "\"page_url\":\"/\",\"session_id\":\"q\",\"timestamp\":\"yesterday\"}")) {
+                producer.send(new ProducerRecord<>(StackSettings.TOPIC, poison)).get();
+            }
+        }
+        events.sendBatch(10);
+        assertEquals(List.of(), events.refusals, "ingest accepted every batch");
+
+        int accepted = events.accepted.size();
+        Await.until("silver holds every accepted event", Duration.ofMinutes(4),
+                () -> stack.queryLong("SELECT count(DISTINCT event_id) FROM " + SILVER), (long) accepted);
+        assertEquals(accepted, stack.queryLong("SELECT count(*) FROM " + SILVER), "no event twice");
+        Await.until("the poison in quarantine", Duration.ofMinutes(1),
+                () -> stack.queryLong("SELECT count(*) FROM delta.silver.clickstream_quarantine"), 3L);
+        assertEquals(1, stack.queryLong("SELECT count(*) FROM delta.silver.clickstream_quarantine WHERE reason LIKE 'timestamp%'"));
+        assertTrue(stack.queryLong("SELECT count(*) FROM hive.bronze.clickstream_raw") >= accepted + 3, "bronze holds every record");
+        stack.checkStreamingAlive();
+    }
+
+    @Test
+    @Order(2)
+    void statusMetricsAndTheEnrichedTopicReportTheStream() throws Exception {
+        List<String> status = new ArrayList<>();
+        Await.until("the status command reports no lag", Duration.ofMinutes(2), () -> {
+            status.clear();
+            status.addAll(status());
+            return status.stream().anyMatch(line -> line.startsWith("clickstream_lake") && line.endsWith("lag 0 records"));
+        }, true);
+        assertTrue(status.stream().anyMatch(line -> line.matches("\\s+lms_clickstream-\\d\\s+read \\d+\\s+newest \\d+\\s+lag 0")), status.toString());
+        assertTrue(status.stream().anyMatch(line -> line.contains("/metrics: answering")), status.toString());
+
+        String metrics = HTTP.send(HttpRequest.newBuilder(URI.create(stack.metricsUrl())).build(), HttpResponse.BodyHandlers.ofString()).body();
+        assertTrue(metrics.contains("clickstream_stream_rows_written_total{layer=\"silver_appended\",query=\"clickstream_lake\"}"), metrics);
+        assertTrue(metrics.contains("clickstream_stream_consumer_lag_partition_records{partition=\"0\",query=\"clickstream_lake\",topic=\"lms_clickstream\"}"),
+                metrics);
+
+        stack.applyDdl();                                   // registers pipeline_metrics once the job has created it
+        // Rows are appended every 30 s; those of a killed process's last seconds are lost with it (it is a report).
+        Await.until("pipeline_metrics rows with events", Duration.ofMinutes(2),
+                () -> stack.queryLong("SELECT coalesce(sum(silver_appended), 0) FROM delta.monitoring.pipeline_metrics"
+                        + " WHERE query = 'clickstream_lake'") > 0, true);
+        assertTrue(stack.queryLong("SELECT sum(bronze_rows) FROM delta.monitoring.pipeline_metrics") > 0);
+        assertEquals(0, stack.queryLong("SELECT count(*) FROM delta.monitoring.pipeline_metrics WHERE lag_records < 0 OR input_rows < 0"));
+        long silver = stack.queryLong("SELECT count(*) FROM " + SILVER);
+
+        Set<String> enriched = enrichedEventIds();
+        assertEquals(silver, enriched.size(), "every silver event is on the enriched topic");
+    }
+
+    @Test
+    @Order(3)
+    void aLostCheckpointChangesNothingAndSilverRebuiltFromBronzeIsTheSameTable() throws Exception {
+        String snapshot = "SELECT count(*) AS events, to_hex(checksum(event_id)) AS ids, to_hex(checksum(session_key)) AS sessions,"
+                + " to_hex(checksum(kafka_offset)) AS offsets, to_hex(checksum(country)) AS countries, to_hex(checksum(is_bot)) AS bots,"
+                + " to_hex(checksum(device_class)) AS devices, to_hex(checksum(is_late)) AS late FROM " + SILVER;
+        List<Map<String, Object>> before = stack.query(snapshot);
+
+        stack.killStreamingJob();
+        Directories.deleteRecursively(stack.settings().lakeRoot().resolve("_checkpoints").resolve("clickstream_lake"));
+        stack.startStreamingJob();                          // from the earliest offsets: everything again, every event checked against silver
+        Await.until("the new checkpoint caught up", Duration.ofMinutes(3),
+                () -> status().stream().anyMatch(line -> line.startsWith("clickstream_lake") && line.endsWith("lag 0 records")), true);
+        assertEquals(before, stack.query(snapshot), "re-reading Kafka from the start added nothing");
+
+        stack.killStreamingJob();
+        LocalDate today = LocalDate.now(ZoneOffset.UTC);
+        List<String> replay = stack.runJob("replay", "io.clickstream.jobs.streaming.ReplayJob",
+                List.of("--date", today.minusDays(1).toString(), "--to", today.toString()), Duration.ofMinutes(5));
+        assertTrue(replay.stream().anyMatch(line -> line.startsWith("replay ")), replay.toString());
+        assertEquals(before, stack.query(snapshot), "silver rebuilt from bronze is the same table");
+    }
+
+    @Test
+    @Order(4)
+    void theSameJobWritesTheLakeToAnS3ApiServerWhenConfiguredSo() throws Exception {
+        Path work = stack.workDir();
+        int port = FreePorts.next();
+        Path objects = work.resolve("s3");
+        java.nio.file.Files.createDirectories(objects.resolve("lake"));       // the bucket
+        Path properties = work.resolve("s3proxy.properties");
+        java.nio.file.Files.writeString(properties, String.join("\n",
+                "s3proxy.endpoint=http://127.0.0.1:" + port,
+                "s3proxy.authorization=aws-v2-or-v4",
+                "s3proxy.identity=" + S3_KEY,
+                "s3proxy.credential=" + S3_SECRET,
+                "jclouds.provider=filesystem",
+                // Newer AWS SDKs (Trino's) send headers s3proxy does not know; they change nothing it serves.
+                "s3proxy.ignore-unknown-headers=true",
+                "jclouds.filesystem.basedir=" + objects,
+                ""));
+        Process s3 = new ProcessBuilder("java", "-jar", Path.of("target", "s3proxy", "s3proxy.jar").toAbsolutePath().toString(),
+                "--properties", properties.toString()).redirectErrorStream(true).redirectOutput(work.resolve("logs/s3proxy.log").toFile()).start();
+        try {
+            Await.until("s3proxy answers", Duration.ofSeconds(60), () -> {
+                try {
+                    HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/")).build(), HttpResponse.BodyHandlers.discarding());
+                    return true;
+                }
+                catch (java.io.IOException notYet) {
+                    return false;
+                }
+            }, true);
+            // Only configuration differs from the local lake: the root and the S3A settings; the key pair comes from the environment.
+            Path config = work.resolve("s3-jobs.conf");
+            java.nio.file.Files.writeString(config, String.join("\n",
+                    "clickstream.lake-root = \"s3a://lake/lake\"",
+                    "clickstream.kafka.enriched-topic = \"\"",
+                    "clickstream.monitoring.port = -1",
+                    "clickstream.spark.settings {",
+                    "  \"spark.hadoop.fs.s3a.endpoint\" = \"http://127.0.0.1:" + port + "\"",
+                    "  \"spark.hadoop.fs.s3a.endpoint.region\" = \"us-east-1\"",
+                    "  \"spark.hadoop.fs.s3a.path.style.access\" = \"true\"",
+                    "  \"spark.hadoop.fs.s3a.connection.ssl.enabled\" = \"false\"",
+                    "  \"spark.hadoop.fs.s3a.buffer.dir\" = \"" + work.resolve("s3a-buffer") + "\"",
+                    "}", ""));
+            Map<String, String> environment = Map.of("CLICKSTREAM_JOBS_CONFIG", config.toString(), "AWS_ACCESS_KEY_ID", S3_KEY,
+                    "AWS_SECRET_ACCESS_KEY", S3_SECRET);
+            io.clickstream.stack.ChildProcess onS3 = stack.startJob("streaming-s3", "io.clickstream.jobs.streaming.StreamingJob", List.of(),
+                    environment);
+            Await.until("the S3 stream caught up", Duration.ofMinutes(4), () -> {
+                assertTrue(onS3.isAlive(), () -> "the streaming job on S3 stopped\n" + onS3.tail());
+                return stack.runJob("status-s3", "io.clickstream.jobs.monitoring.PipelineStatus", List.of(), environment, Duration.ofMinutes(2))
+                        .stream().anyMatch(line -> line.startsWith("clickstream_lake") && line.endsWith("lag 0 records"));
+            }, true);
+            assertTrue(java.nio.file.Files.exists(objects.resolve("lake/lake/silver/clickstream_processed/_delta_log")), "Delta's log is in the bucket");
+
+            // Trino reads the S3 lake through its own S3 client: the same events as the local lake.
+            try (java.sql.Connection connection = stack.trino().connect(); java.sql.Statement statement = connection.createStatement()) {
+                statement.execute("CREATE CATALOG s3lake USING delta_lake WITH (\"hive.metastore\" = 'file', \"hive.metastore.catalog.dir\" = '"
+                        + io.clickstream.stack.TrinoServer.localUri(work.resolve("trino-s3-metastore")) + "', \"fs.native-local.enabled\" = 'true',"
+                        + " \"local.location\" = '/', \"fs.native-s3.enabled\" = 'true', \"s3.endpoint\" = 'http://127.0.0.1:" + port + "',"
+                        + " \"s3.region\" = 'us-east-1', \"s3.path-style-access\" = 'true', \"s3.aws-access-key\" = '" + S3_KEY + "',"
+                        + " \"s3.aws-secret-key\" = '" + S3_SECRET + "', \"delta.register-table-procedure.enabled\" = 'true')");
+                statement.execute("CREATE SCHEMA s3lake.silver");
+                statement.execute("CALL s3lake.system.register_table(schema_name => 'silver', table_name => 'clickstream_processed',"
+                        + " table_location => 's3://lake/lake/silver/clickstream_processed')");
+            }
+            String compare = "SELECT count(*) AS events, to_hex(checksum(event_id)) AS ids, to_hex(checksum(country)) AS countries FROM ";
+            assertEquals(stack.query(compare + SILVER), stack.query(compare + "s3lake.silver.clickstream_processed"));
+            onS3.close();
+        }
+        finally {
+            s3.destroy();
+            s3.waitFor();
+        }
+    }
+
+    @Test
+    @Order(5)
+    void theClusterJarRunsTheStreamWithOnlyWhatASparkDistributionProvides() throws Exception {
+        Path home = stack.settings().home();
+        Path target = home.resolve("spark-jobs").resolve("target");
+        Path clusterJar;
+        try (java.util.stream.Stream<Path> jars = java.nio.file.Files.list(target)) {
+            clusterJar = jars.filter(jar -> jar.getFileName().toString().endsWith("-cluster.jar")).findFirst().orElseThrow();
+        }
+        // What the cluster jar carries, and S3A (from the cluster's image): left out of the "Spark distribution".
+        List<String> carried = List.of("delta-", "spark-sql-kafka", "spark-token-provider", "kafka-clients", "commons-pool2", "config-",
+                "micrometer-", "prometheus-metrics", "HdrHistogram", "LatencyUtils", "yauaa", "prefixmap", "caffeine", "maxmind-db",
+                "event-schema", "hadoop-aws", "analyticsaccelerator", "wildfly-openssl");
+        List<String> classpath = new ArrayList<>(List.of(clusterJar.toString()));
+        List<String> awsSdk;
+        try (java.util.stream.Stream<Path> jars = java.nio.file.Files.list(target.resolve("lib"))) {
+            List<Path> lib = jars.toList();
+            awsSdk = lib.stream().map(jar -> jar.getFileName().toString()).filter(name -> name.matches("[a-z-]+-2\\.29\\.\\d+\\.jar")).toList();
+            lib.stream().filter(jar -> carried.stream().noneMatch(jar.getFileName().toString()::startsWith))
+                    .filter(jar -> !awsSdk.contains(jar.getFileName().toString())).forEach(jar -> classpath.add(jar.toString()));
+        }
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Duser.timezone=UTC"));
+        command.addAll(io.clickstream.stack.Modules.sparkJvmOptions());
+        command.addAll(List.of("-cp", String.join(java.io.File.pathSeparator, classpath), "io.clickstream.jobs.streaming.StreamingJob"));
+        Path lake = stack.workDir().resolve("cluster-jar-lake");
+        Map<String, String> environment = Map.of("CLICKSTREAM_LAKE_ROOT", lake.toString(), "CLICKSTREAM_METRICS_PORT", "-1", "ENRICHED_TOPIC", "");
+        io.clickstream.stack.ChildProcess job = stack.startJob("streaming-cluster-jar", command, environment);
+        Await.until("the cluster jar's stream caught up", Duration.ofMinutes(4), () -> {
+            assertTrue(job.isAlive(), () -> "the streaming job from the cluster jar stopped\n" + job.tail());
+            return stack.runJob("status-cluster-jar", "io.clickstream.jobs.monitoring.PipelineStatus", List.of(), environment, Duration.ofMinutes(2))
+                    .stream().anyMatch(line -> line.startsWith("clickstream_lake") && line.endsWith("lag 0 records"));
+        }, true);
+        long written = java.nio.file.Files.readAllLines(job.log()).stream().filter(line -> line.contains(" appended + "))
+                .mapToLong(line -> {
+                    java.util.regex.Matcher counts = java.util.regex.Pattern.compile("silver (\\d+) appended \\+ (\\d+) checked").matcher(line);
+                    return counts.find() ? Long.parseLong(counts.group(1)) + Long.parseLong(counts.group(2)) : 0;
+                }).sum();
+        assertEquals(stack.queryLong("SELECT count(*) FROM " + SILVER), written, "every event, enriched (YAUAA, DB-IP) from the cluster jar");
+        job.close();
+    }
+
+    /** The local S3 server's key pair: test fixtures, handed to the jobs through the environment as real keys would be. */
+    private static final String S3_KEY = "local-test-key";
+    private static final String S3_SECRET = "local-test-secret";
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    /** What {@code bin/clickstream status} prints for this stack, this run's lines only (the log is appended to). */
+    private static List<String> status() throws Exception {
+        List<String> lines = stack.runJob("status", "io.clickstream.jobs.monitoring.PipelineStatus", List.of(), Duration.ofMinutes(2));
+        int last = 0;
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).startsWith("clickstream_lake ")) {
+                last = i;
+            }
+        }
+        return lines.subList(last, lines.size());
+    }
+
+    /** Every event_id on the enriched topic, read to its end. */
+    private static Set<String> enrichedEventIds() throws Exception {
+        Properties properties = new Properties();
+        properties.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.broker().bootstrapServers());
+        Set<String> ids = new HashSet<>();
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(properties, new StringDeserializer(), new StringDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor("lms_clickstream_enriched").stream()
+                    .map(partition -> new TopicPartition(partition.topic(), partition.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+            while (partitions.stream().anyMatch(partition -> consumer.position(partition) < end.get(partition)) && System.nanoTime() < deadline) {
+                for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(500))) {
+                    JsonNode event = MAPPER.readTree(record.value());
+                    assertTrue(event.has("session_key") && event.has("device_class") && event.has("is_bot"), record.value());
+                    ids.add(event.path("event_id").asText());
+                }
+            }
+        }
+        return ids;
+    }
+}
