@@ -64,8 +64,7 @@ public final class ReplayJob {
         this.config = config;
         this.paths = new LakePaths(config.lakeRoot());
         this.transform = new SilverTransform(contract);
-        JobsConfig.Streaming streaming = config.streaming();
-        this.flags = new StudentEventFlags(streaming.deduplicationHorizon(), streaming.sessionInactivityGap(), streaming.botEventsPerMinute());
+        this.flags = StudentEventFlags.of(config.streaming());
         Tables.createSilver(spark, paths, contract);
     }
 
@@ -90,7 +89,7 @@ public final class ReplayJob {
                         to_timestamp(col("kafka_timestamp")).as("timestamp"), lit(0).as("timestampType"))
                 .persist();
         try {
-            Dataset<Row> flagged = flags.flagBatch(transform.parse(records)).persist();
+            Dataset<Row> flagged = transform.typed(flags.flagBatch(transform.keys(records))).persist();
             try {
                 Dataset<Row> events = transform.silverRows(flagged, config.streaming().lateAfter()).where(range).persist();
                 long rebuilt = events.count();

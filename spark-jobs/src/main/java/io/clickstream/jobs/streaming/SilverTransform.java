@@ -67,30 +67,55 @@ public final class SilverTransform {
                 date_format(col("kafka_timestamp"), "yyyy/MM/dd").as("bronze_folder"));
     }
 
-    /** Every record parsed and typed, with {@value #REASON} set where it cannot be an event. */
+    /** The columns the per-student rules need, besides the record: what {@link #keys} adds. */
+    static final List<String> KEY_FIELDS = List.of("event_id", "student_id", "event_name", "page_url", "session_id", EventColumns.EVENT_TIMESTAMP);
+
+    /** Every record parsed and typed, with {@value #REASON} set where it cannot be an event: {@link #typed} of {@link #keys}. */
     public Dataset<Row> parse(Dataset<Row> kafkaRecords) {
-        Dataset<Row> parsed = kafkaRecords.select(
+        return typed(keys(kafkaRecords));
+    }
+
+    /**
+     * Each Kafka record as received (raw_value, kafka_key, kafka_topic, kafka_partition, kafka_offset,
+     * kafka_timestamp), the few fields the per-student rules need ({@link #KEY_FIELDS}) and {@value #REASON}. This
+     * is what the stream shuffles to its state store, so it is kept narrow; Spark parses only these fields of the
+     * JSON here.
+     */
+    public Dataset<Row> keys(Dataset<Row> kafkaRecords) {
+        Dataset<Row> records = kafkaRecords.select(
                 col("value").cast("string").as("raw_value"),
                 col("key").cast("string").as("kafka_key"),
                 col("topic").as("kafka_topic"),
                 col("partition").as("kafka_partition"),
                 col("offset").as("kafka_offset"),
-                col("timestamp").as("kafka_timestamp"),
-                from_json(col("value").cast("string"), publishedEvent, Map.of("mode", "PERMISSIVE")).as(PARSED));
+                col("timestamp").as("kafka_timestamp"));
+        Dataset<Row> withParsed = records.withColumn(PARSED, from_json(col("raw_value"), publishedEvent, Map.of("mode", "PERMISSIVE")));
+        List<Column> columns = new ArrayList<>(java.util.Arrays.stream(records.columns()).map(name -> col(name)).toList());
+        for (String key : KEY_FIELDS) {
+            StructField field = silver.apply(key);
+            columns.add(silverColumn(field).cast(field.dataType()).as(key));
+        }
+        return withParsed.select(columns.toArray(Column[]::new)).withColumn(REASON, reason(contract));
+    }
 
+    /**
+     * The silver columns of each record (but the enrichment), parsed from raw_value, keeping every column of
+     * {@code keyed} (the record, {@value #REASON}, and the flags of {@link StudentEventFlags} when present).
+     */
+    public Dataset<Row> typed(Dataset<Row> keyed) {
+        Dataset<Row> withParsed = keyed.withColumn(PARSED, from_json(col("raw_value"), publishedEvent, Map.of("mode", "PERMISSIVE")));
+        List<String> present = List.of(keyed.columns());
         List<Column> columns = new ArrayList<>();
         for (StructField field : silver.fields()) {
-            // Enrichment columns are derived after parsing (StudentEventFlags, silverRows).
-            if (EventColumns.enrichment().getFieldIndex(field.name()).isEmpty()) {
+            // Enrichment columns are derived after parsing (StudentEventFlags, silverRows); the keys and coordinates are there already.
+            if (EventColumns.enrichment().getFieldIndex(field.name()).isEmpty() && !present.contains(field.name())) {
                 columns.add(silverColumn(field).cast(field.dataType()).as(field.name()));
             }
         }
-        columns.add(col("raw_value"));
-        columns.add(col("kafka_key"));
-        columns.add(col("kafka_topic"));
-        columns.add(col("kafka_timestamp"));
-        Dataset<Row> typed = parsed.select(columns.toArray(Column[]::new));
-        return typed.withColumn(REASON, reason(contract));
+        for (String name : keyed.columns()) {
+            columns.add(col(name));
+        }
+        return withParsed.select(columns.toArray(Column[]::new));
     }
 
     /**

@@ -1,6 +1,9 @@
 package io.clickstream.jobs.streaming;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.collect_set;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.date_format;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.struct;
@@ -69,6 +72,8 @@ public final class StreamingJob {
     private final LakePaths paths;
     private final SilverTransform transform;
     private final StudentEventFlags flags;
+    /** Column of a batch's events: stamped late enough that the state has seen any earlier copy (see writeFlagged). */
+    private static final String YOUNG = "young";
     /** What recent batches wrote, by batch id, for the pipeline monitor (which hears of a batch after it ends). */
     private final Map<Long, BatchResult> results = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -80,8 +85,7 @@ public final class StreamingJob {
         this.config = config;
         this.paths = new LakePaths(config.lakeRoot());
         this.transform = new SilverTransform(contract);
-        JobsConfig.Streaming streaming = config.streaming();
-        this.flags = new StudentEventFlags(streaming.deduplicationHorizon(), streaming.sessionInactivityGap(), streaming.botEventsPerMinute());
+        this.flags = StudentEventFlags.of(config.streaming());
         Tables.createSilver(spark, paths, contract);
         createBronzeRoot();
     }
@@ -119,11 +123,13 @@ public final class StreamingJob {
     /** Any streaming source with the Kafka source's columns; tests pass a file source and AvailableNow. */
     public StreamingQuery start(Dataset<Row> kafkaShapedRecords, Trigger trigger) throws TimeoutException {
         long stateSince = stateSince();
-        return flags.flagStream(transform.parse(kafkaShapedRecords)).writeStream()
+        // Only the record and the fields the rules need cross the shuffle to the state store; the rest is parsed after it.
+        return flags.flagStream(transform.keys(kafkaShapedRecords)).writeStream()
                 .queryName(QUERY_NAME)
                 .option("checkpointLocation", paths.checkpoint(QUERY_NAME))
                 .trigger(trigger)
-                .foreachBatch((VoidFunction2<Dataset<Row>, Long>) (flagged, batchId) -> writeFlagged(flagged, batchId, stateSince))
+                .foreachBatch((VoidFunction2<Dataset<Row>, Long>) (flagged, batchId) -> writeFlagged(transform.typed(flagged), batchId,
+                        stateSince))
                 .start();
     }
 
@@ -133,7 +139,7 @@ public final class StreamingJob {
      */
     public BatchResult writeBatch(Dataset<Row> records, long batchId) {
         SparkSession.setActiveSession(records.sparkSession());
-        return writeFlagged(flags.flagBatch(transform.parse(records)), batchId, Long.MAX_VALUE);
+        return writeFlagged(transform.typed(flags.flagBatch(transform.keys(records))), batchId, Long.MAX_VALUE);
     }
 
     /**
@@ -146,31 +152,54 @@ public final class StreamingJob {
         SparkSession.setActiveSession(flagged.sparkSession());
         long batchStarted = System.currentTimeMillis();
         String writer = writerId(flagged.sparkSession());
+        StepTimer timer = new StepTimer();
         flagged.persist();
         try {
-            long bronzeRows = writeBronze(flagged, writer, batchId);
-            long quarantined = appendQuarantine(transform.quarantineRows(flagged), writer, batchId);
-            Dataset<Row> events = transform.silverRows(flagged, config.streaming().lateAfter()).persist();
+            // Every count the batch needs, and bronze's day folders, in one pass (each Spark job costs a fixed overhead).
+            Column valid = col(SilverTransform.REASON).isNull();
+            Row records = flagged.agg(count(lit(1)), sum(when(valid, 0).otherwise(1)), sum(when(valid.and(col(StudentEventFlags.DUPLICATE)), 1)
+                    .otherwise(0)), collect_set(date_format(col("kafka_timestamp"), "yyyy/MM/dd"))).first();
+            long bronzeRows = records.getLong(0);
+            long quarantined = records.isNullAt(1) ? 0 : records.getLong(1);
+            long duplicates = records.isNullAt(2) ? 0 : records.getLong(2);
+            timer.step("state");
+            writeBronze(flagged, records.getList(3), writer, batchId);
+            timer.step("bronze");
+            if (quarantined > 0) {
+                appendQuarantine(transform.quarantineRows(flagged), writer, batchId);
+            }
+            JobsConfig.Streaming streaming = config.streaming();
+            long skew = streaming.maxClockSkew().toMillis();
+            // An earlier copy of an event stamped at t reached ingest no earlier than t - skew; if that is after the
+            // state began and within the horizon, the state saw it, so the event needs no look into silver.
+            long remembersFrom = Math.max(batchStarted - streaming.deduplicationHorizon().toMillis(), stateSince);
+            Column young = remembersFrom >= batchStarted ? lit(false)
+                    : col(EventColumns.EVENT_TIMESTAMP).between(new Timestamp(remembersFrom + skew), new Timestamp(batchStarted + skew));
+            Dataset<Row> events = transform.silverRows(flagged, streaming.lateAfter()).withColumn(YOUNG, young).persist();
             try {
-                JobsConfig.Streaming streaming = config.streaming();
-                long skew = streaming.maxClockSkew().toMillis();
-                // An earlier copy of an event stamped at t reached ingest no earlier than t - skew; if that is after the
-                // state began and within the horizon, the state saw it, so the event needs no look into silver.
-                long remembersFrom = Math.max(batchStarted - streaming.deduplicationHorizon().toMillis(), stateSince);
-                Column young = remembersFrom >= batchStarted ? lit(false)
-                        : col(EventColumns.EVENT_TIMESTAMP).between(new Timestamp(remembersFrom + skew), new Timestamp(batchStarted + skew));
-                long appended = appendSilver(events.where(young), writer, batchId);
-                long merged = mergeIntoSilver(events.where(not(young)));
-                publishEnriched(events);
-                long duplicates = flagged.where(col(SilverTransform.REASON).isNull().and(col(StudentEventFlags.DUPLICATE))).count();
-                Row counts = events.agg(sum(when(col(EventColumns.IS_LATE), 1).otherwise(0)), sum(when(col(EventColumns.IS_BOT), 1).otherwise(0)))
-                        .first();
+                Row counts = events.agg(sum(when(col(YOUNG), 1).otherwise(0)), sum(when(col(YOUNG), 0).otherwise(1)),
+                        sum(when(col(EventColumns.IS_LATE), 1).otherwise(0)), sum(when(col(EventColumns.IS_BOT), 1).otherwise(0))).first();
+                long appended = counts.isNullAt(0) ? 0 : counts.getLong(0);
+                long merged = counts.isNullAt(1) ? 0 : counts.getLong(1);
+                timer.step("enrich");
+                if (appended > 0) {
+                    appendSilver(events.where(col(YOUNG)).drop(YOUNG), writer, batchId);
+                }
+                timer.step("append");
+                if (merged > 0) {
+                    mergeIntoSilver(events.where(not(col(YOUNG))).drop(YOUNG));
+                }
+                timer.step("merge");
+                if (appended + merged > 0) {
+                    publishEnriched(events.drop(YOUNG));
+                }
+                timer.step("publish");
                 BatchResult result = new BatchResult(batchId, bronzeRows, appended, merged, duplicates, quarantined,
-                        counts.isNullAt(0) ? 0 : counts.getLong(0), counts.isNullAt(1) ? 0 : counts.getLong(1));
+                        counts.isNullAt(2) ? 0 : counts.getLong(2), counts.isNullAt(3) ? 0 : counts.getLong(3));
                 results.keySet().removeIf(id -> id < batchId - 100);
                 results.put(batchId, result);
                 LOG.info("batch {}: bronze {}, silver {} appended + {} checked against silver, {} copies left out, quarantine {}, late {},"
-                        + " bots {}", batchId, result.bronze(), appended, merged, duplicates, quarantined, result.late(), result.bots());
+                        + " bots {} ({})", batchId, result.bronze(), appended, merged, duplicates, quarantined, result.late(), result.bots(), timer);
                 return result;
             }
             finally {
@@ -179,6 +208,24 @@ public final class StreamingJob {
         }
         finally {
             flagged.unpersist();
+        }
+    }
+
+    /** Seconds per step of a batch, for the batch's log line: where the time goes when batches fall behind. */
+    private static final class StepTimer {
+        private final StringBuilder steps = new StringBuilder();
+        private final long started = System.nanoTime();
+        private long last = started;
+
+        void step(String name) {
+            long now = System.nanoTime();
+            steps.append(steps.isEmpty() ? "" : ", ").append(name).append(String.format(" %.1f", (now - last) / 1e9));
+            last = now;
+        }
+
+        @Override
+        public String toString() {
+            return String.format("%.1f s: ", (System.nanoTime() - started) / 1e9) + steps;
         }
     }
 
@@ -230,36 +277,24 @@ public final class StreamingJob {
         }
     }
 
-    private long writeBronze(Dataset<Row> flagged, String writer, long batchId) {
-        Dataset<Row> bronze = transform.bronze(flagged).persist();
-        try {
-            List<String> folders = bronze.select("bronze_folder").distinct().collectAsList().stream()
-                    .map(row -> row.getString(0)).sorted().toList();
-            long count = 0;
-            for (String folder : folders) {
-                Dataset<Row> day = bronze.where(col("bronze_folder").equalTo(folder)).drop("bronze_folder");
-                // The folder is the batch's own: a replayed batch replaces it instead of adding a copy.
-                day.write().mode(SaveMode.Overwrite).option("compression", "gzip")
-                        .json(paths.bronze() + "/" + folder + String.format("/batch-%s-%012d", writer, batchId));
-                count += day.count();
-            }
-            return count;
-        }
-        finally {
-            bronze.unpersist();
+    private void writeBronze(Dataset<Row> flagged, List<String> folders, String writer, long batchId) {
+        Dataset<Row> bronze = transform.bronze(flagged);
+        for (String folder : folders.stream().sorted().toList()) {
+            Dataset<Row> day = (folders.size() == 1 ? bronze : bronze.where(col("bronze_folder").equalTo(folder))).drop("bronze_folder");
+            // The folder is the batch's own: a replayed batch replaces it instead of adding a copy.
+            day.write().mode(SaveMode.Overwrite).option("compression", "gzip")
+                    .json(paths.bronze() + "/" + folder + String.format("/batch-%s-%012d", writer, batchId));
         }
     }
 
-    private long appendSilver(Dataset<Row> events, String writer, long batchId) {
-        long count = events.count();
-        if (count > 0) {
-            // txnAppId/txnVersion: Delta skips this append if the same batch of the same query was already committed.
-            events.write().format("delta").mode(SaveMode.Append)
-                    .option("txnAppId", QUERY_NAME + "_silver_" + writer)
-                    .option("txnVersion", batchId)
-                    .save(paths.silverEvents());
-        }
-        return count;
+    private void appendSilver(Dataset<Row> events, String writer, long batchId) {
+        // One file per day and event name, not one per task and partition: a second of events is small, and every
+        // file written (and later read) costs more than its rows.
+        // txnAppId/txnVersion: Delta skips this append if the same batch of the same query was already committed.
+        events.repartition(col(EventColumns.EVENT_DATE), col("event_name")).write().format("delta").mode(SaveMode.Append)
+                .option("txnAppId", QUERY_NAME + "_silver_" + writer)
+                .option("txnVersion", batchId)
+                .save(paths.silverEvents());
     }
 
     /**
@@ -281,14 +316,11 @@ public final class StreamingJob {
                 .save();
     }
 
-    private long mergeIntoSilver(Dataset<Row> events) {
+    private void mergeIntoSilver(Dataset<Row> events) {
         events = events.persist();
         try {
             List<String> dates = events.select(EventColumns.EVENT_DATE).distinct().collectAsList().stream()
                     .map(row -> "DATE'" + row.getDate(0) + "'").toList();
-            if (dates.isEmpty()) {
-                return 0;
-            }
             // Insert-only on event_id: a client retry or a replayed batch adds nothing twice.
             // The date list lets Delta prune the MERGE to the partitions this batch can touch.
             String condition = "t.event_id = s.event_id AND t.event_date = s.event_date AND t.event_date IN ("
@@ -297,23 +329,18 @@ public final class StreamingJob {
                     .merge(events.as("s"), condition)
                     .whenNotMatched().insertAll()
                     .execute();
-            return events.count();
         }
         finally {
             events.unpersist();
         }
     }
 
-    private long appendQuarantine(Dataset<Row> rows, String writer, long batchId) {
-        long count = rows.count();
-        if (count > 0) {
-            // txnAppId/txnVersion: Delta skips this append if the same batch of the same query was already committed.
-            rows.write().format("delta").mode(SaveMode.Append)
-                    .option("txnAppId", QUERY_NAME + "_quarantine_" + writer)
-                    .option("txnVersion", batchId)
-                    .save(paths.silverQuarantine());
-        }
-        return count;
+    private void appendQuarantine(Dataset<Row> rows, String writer, long batchId) {
+        // txnAppId/txnVersion: Delta skips this append if the same batch of the same query was already committed.
+        rows.write().format("delta").mode(SaveMode.Append)
+                .option("txnAppId", QUERY_NAME + "_quarantine_" + writer)
+                .option("txnVersion", batchId)
+                .save(paths.silverQuarantine());
     }
 
     public static void main(String[] args) throws Exception {

@@ -2,6 +2,7 @@ package io.clickstream.jobs.streaming;
 
 import static java.util.Objects.requireNonNull;
 
+import io.clickstream.jobs.JobsConfig;
 import io.clickstream.jobs.lake.EventColumns;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
@@ -54,6 +55,11 @@ public final class StudentEventFlags implements Serializable {
         this.horizonMillis = requireNonNull(deduplicationHorizon, "deduplicationHorizon is null").toMillis();
         this.sessionGapMillis = requireNonNull(sessionInactivityGap, "sessionInactivityGap is null").toMillis();
         this.botEventsPerMinute = botEventsPerMinute;
+    }
+
+    /** The rules as the streaming job's configuration sets them. */
+    public static StudentEventFlags of(JobsConfig.Streaming streaming) {
+        return new StudentEventFlags(streaming.deduplicationHorizon(), streaming.sessionInactivityGap(), streaming.botEventsPerMinute());
     }
 
     /** The parsed columns plus {@value #DUPLICATE}, {@code session_key} and {@value #RATE_BOT}. */
