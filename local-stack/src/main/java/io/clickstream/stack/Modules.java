@@ -39,7 +39,8 @@ public final class Modules {
     /**
      * JVM options of a Spark job the project starts as a plain java process: the heap
      * ({@code CLICKSTREAM_SPARK_HEAP}, default 2g; a day of millions of events wants more, see
-     * docs/benchmarks.md) and {@link #SPARK_JVM_OPTIONS}.
+     * docs/benchmarks.md), {@link #SPARK_JVM_OPTIONS}, and any extra options in {@code CLICKSTREAM_SPARK_JVM_OPTIONS}
+     * (space separated; a profiler, or Spark settings as {@code -Dspark.eventLog.enabled=true}).
      */
     public static List<String> sparkJvmOptions() {
         String heap = System.getenv().getOrDefault("CLICKSTREAM_SPARK_HEAP", "2g");
@@ -48,6 +49,10 @@ public final class Modules {
         }
         List<String> options = new ArrayList<>(List.of("-Xmx" + heap));
         options.addAll(SPARK_JVM_OPTIONS);
+        String extra = System.getenv().getOrDefault("CLICKSTREAM_SPARK_JVM_OPTIONS", "").trim();
+        if (!extra.isEmpty()) {
+            options.addAll(List.of(extra.split("\\s+")));
+        }
         return options;
     }
 

@@ -68,12 +68,13 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
      * {@code maxClockSkew}: how far in the future ingest accepts event timestamps (at least ingest's
      * {@code ingest.validation.max-clock-skew}); {@code lateAfter}: an event that reaches ingest this long after it
      * happened is flagged {@code is_late}; {@code sessionInactivityGap}: the gap that starts a new {@code session_key};
-     * {@code botEventsPerMinute}: a student sending more events than this within a minute is flagged {@code is_bot}.
+     * {@code botEventsPerMinute}: a student sending more events than this within a minute is flagged {@code is_bot};
+     * {@code statePartitions}: partitions of the state store (and of each batch after it) of a new checkpoint.
      */
     public record Streaming(Duration triggerInterval, Duration deduplicationHorizon, Duration maxClockSkew, Duration lateAfter,
-            Duration sessionInactivityGap, int botEventsPerMinute) {
+            Duration sessionInactivityGap, int botEventsPerMinute, int statePartitions) {
         public Streaming(Duration triggerInterval) {
-            this(triggerInterval, Duration.ofMinutes(30), Duration.ofMinutes(10), Duration.ofMinutes(10), Duration.ofMinutes(30), 100);
+            this(triggerInterval, Duration.ofMinutes(30), Duration.ofMinutes(10), Duration.ofMinutes(10), Duration.ofMinutes(30), 100, 2);
         }
 
         public Streaming {
@@ -92,6 +93,9 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
             }
             if (botEventsPerMinute < 1) {
                 throw new IllegalArgumentException("clickstream.streaming.bot-events-per-minute must be at least 1, got " + botEventsPerMinute);
+            }
+            if (statePartitions < 1) {
+                throw new IllegalArgumentException("clickstream.streaming.state-partitions must be at least 1, got " + statePartitions);
             }
         }
     }
@@ -271,7 +275,8 @@ public record JobsConfig(String lakeRoot, Spark spark, Kafka kafka, Streaming st
                             c.getLong("kafka.max-offsets-per-trigger"), c.getString("kafka.enriched-topic")),
                     new Streaming(c.getDuration("streaming.trigger-interval"), c.getDuration("streaming.deduplication-horizon"),
                             c.getDuration("streaming.max-clock-skew"), c.getDuration("streaming.late-after"),
-                            c.getDuration("streaming.session-inactivity-gap"), c.getInt("streaming.bot-events-per-minute")),
+                            c.getDuration("streaming.session-inactivity-gap"), c.getInt("streaming.bot-events-per-minute"),
+                            c.getInt("streaming.state-partitions")),
                     new Gold(c.getDuration("gold.session-inactivity-gap"), c.getDuration("gold.max-session-length"), c.getInt("gold.top-pages"),
                             funnels(c.getConfig("gold")),
                             new Anomalies(c.getInt("gold.anomalies.baseline-days"), c.getDouble("gold.anomalies.z-threshold"),

@@ -46,10 +46,11 @@ import org.slf4j.LoggerFactory;
  *       {@code clickstream.streaming.deduplication-horizon} ({@link StudentEventFlags}); copies are
  *       flagged and left out. A batch replayed after a crash sees the state as it was before the
  *       batch, so it flags the same copies again.</li>
- *   <li>Events young enough that an earlier copy would still be in the state are appended with
- *       Delta's {@code txnAppId}/{@code txnVersion} (the query id and batch id): a replayed batch's
- *       append is skipped by Delta. Older events (late ones, a copy after the horizon, everything
- *       after a lost checkpoint) go through an insert-only MERGE on event_id into their day.</li>
+ *   <li>Events young enough that an earlier copy would still be in the state are appended, each
+ *       commit tagged with the query id and batch id: a replayed batch's append is skipped when
+ *       silver's history shows the batch in (see {@link #appendSilver}). Older events (late ones, a
+ *       copy after the horizon, everything after a lost checkpoint) go through an insert-only MERGE
+ *       on event_id into their day.</li>
  *   <li>Bronze overwrites the batch's own folder; quarantine appends with txnAppId/txnVersion.</li>
  * </ul>
  * Nothing is dropped by a watermark: the job has none. Late events are written to their own day,
@@ -65,6 +66,10 @@ public final class StreamingJob {
      * about, taken when the checkpoint was created (0 when silver was empty then).
      */
     static final String STATE_SINCE_FILE = "_state_since";
+    /** In the checkpoint folder: the layout of the checkpoint's state; a checkpoint without it (or with another) is retired. */
+    static final String STATE_FORMAT_FILE = "_state_format";
+    /** The state's layout: {@link StudentEventFlags#flagStream}, a {@link StudentState} per student with event id fingerprints. */
+    static final String STATE_FORMAT = "flatMapGroupsWithState/StudentState/written-id-fingerprints";
     private static final Logger LOG = LoggerFactory.getLogger(StreamingJob.class);
 
     private final SparkSession spark;
@@ -74,6 +79,17 @@ public final class StreamingJob {
     private final StudentEventFlags flags;
     /** Column of a batch's events: stamped late enough that the state has seen any earlier copy (see writeFlagged). */
     private static final String YOUNG = "young";
+    /** The writer of batches written outside a stream ({@link #writeBatch}). */
+    private static final String DIRECT = "direct";
+    /** In a silver commit's userMetadata, between the writer's tag and the batch id. */
+    private static final String BATCH_TAG = " batch ";
+    /**
+     * True from the moment this process created the checkpoint until its first append: the new query's batch 0 cannot
+     * have been written before (its query id did not exist).
+     */
+    private final java.util.concurrent.atomic.AtomicBoolean newCheckpoint = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Per writer tag: the newest batch this process appended to silver; absent while an append is in doubt. */
+    private final Map<String, Long> appendedBatches = new java.util.concurrent.ConcurrentHashMap<>();
     /** What recent batches wrote, by batch id, for the pipeline monitor (which hears of a batch after it ends). */
     private final Map<Long, BatchResult> results = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -110,11 +126,12 @@ public final class StreamingJob {
         if (publishesEnriched()) {
             KafkaTopics.ensure(config.kafka().bootstrapServers(), config.kafka().enrichedTopic(), 0, config.kafka().topic(), Map.of());
         }
+        String continueFrom = retireOutdatedCheckpoint();
         Dataset<Row> records = spark.readStream()
                 .format("kafka")
                 .option("kafka.bootstrap.servers", config.kafka().bootstrapServers())
                 .option("subscribe", config.kafka().topic())
-                .option("startingOffsets", config.kafka().startingOffsets())
+                .option("startingOffsets", continueFrom != null ? continueFrom : config.kafka().startingOffsets())
                 .option("maxOffsetsPerTrigger", config.kafka().maxOffsetsPerTrigger())
                 .load();
         return start(records, Trigger.ProcessingTime(config.streaming().triggerInterval().toMillis()));
@@ -123,14 +140,23 @@ public final class StreamingJob {
     /** Any streaming source with the Kafka source's columns; tests pass a file source and AvailableNow. */
     public StreamingQuery start(Dataset<Row> kafkaShapedRecords, Trigger trigger) throws TimeoutException {
         long stateSince = stateSince();
-        // Only the record and the fields the rules need cross the shuffle to the state store; the rest is parsed after it.
-        return flags.flagStream(transform.keys(kafkaShapedRecords)).writeStream()
-                .queryName(QUERY_NAME)
-                .option("checkpointLocation", paths.checkpoint(QUERY_NAME))
-                .trigger(trigger)
-                .foreachBatch((VoidFunction2<Dataset<Row>, Long>) (flagged, batchId) -> writeFlagged(transform.typed(flagged), batchId,
-                        stateSince))
-                .start();
+        // The query takes the session's settings when it starts, and a new checkpoint keeps its shuffle partitions (the
+        // state store's) for good; the session itself (shared with other work in tests and tools) is left as it was.
+        String partitions = spark.conf().get("spark.sql.shuffle.partitions");
+        spark.conf().set("spark.sql.shuffle.partitions", config.streaming().statePartitions());
+        try {
+            // Only the record and the fields the rules need cross the shuffle to the state store; the rest is parsed after it.
+            return flags.flagStream(transform.keys(kafkaShapedRecords)).writeStream()
+                    .queryName(QUERY_NAME)
+                    .option("checkpointLocation", paths.checkpoint(QUERY_NAME))
+                    .trigger(trigger)
+                    .foreachBatch((VoidFunction2<Dataset<Row>, Long>) (flagged, batchId) -> writeFlagged(transform.typed(flagged), batchId,
+                            stateSince))
+                    .start();
+        }
+        finally {
+            spark.conf().set("spark.sql.shuffle.partitions", partitions);
+        }
     }
 
     /**
@@ -153,49 +179,54 @@ public final class StreamingJob {
         long batchStarted = System.currentTimeMillis();
         String writer = writerId(flagged.sparkSession());
         StepTimer timer = new StepTimer();
-        flagged.persist();
+        JobsConfig.Streaming streaming = config.streaming();
+        long skew = streaming.maxClockSkew().toMillis();
+        // An earlier copy of an event stamped at t reached ingest no earlier than t - skew; if that is after the
+        // state began and within the horizon, the state saw it, so the event needs no look into silver.
+        long remembersFrom = Math.max(batchStarted - streaming.deduplicationHorizon().toMillis(), stateSince);
+        Column young = remembersFrom >= batchStarted ? lit(false)
+                : col(EventColumns.EVENT_TIMESTAMP).between(new Timestamp(remembersFrom + skew), new Timestamp(batchStarted + skew));
+        flagged = flagged.withColumn(YOUNG, young).persist();
         try {
-            // Every count the batch needs, and bronze's day folders, in one pass (each Spark job costs a fixed overhead).
+            // Every count the writes depend on, and bronze's day folders, in one pass (each Spark job costs a fixed overhead).
             Column valid = col(SilverTransform.REASON).isNull();
+            Column fresh = valid.and(not(col(StudentEventFlags.DUPLICATE)));
             Row records = flagged.agg(count(lit(1)), sum(when(valid, 0).otherwise(1)), sum(when(valid.and(col(StudentEventFlags.DUPLICATE)), 1)
-                    .otherwise(0)), collect_set(date_format(col("kafka_timestamp"), "yyyy/MM/dd"))).first();
+                    .otherwise(0)), sum(when(fresh.and(col(YOUNG)), 1).otherwise(0)), sum(when(fresh.and(not(col(YOUNG))), 1).otherwise(0)),
+                    collect_set(date_format(col("kafka_timestamp"), "yyyy/MM/dd"))).first();
             long bronzeRows = records.getLong(0);
             long quarantined = records.isNullAt(1) ? 0 : records.getLong(1);
             long duplicates = records.isNullAt(2) ? 0 : records.getLong(2);
+            long appended = records.isNullAt(3) ? 0 : records.getLong(3);
+            long merged = records.isNullAt(4) ? 0 : records.getLong(4);
             timer.step("state");
-            writeBronze(flagged, records.getList(3), writer, batchId);
-            timer.step("bronze");
-            if (quarantined > 0) {
-                appendQuarantine(transform.quarantineRows(flagged), writer, batchId);
-            }
-            JobsConfig.Streaming streaming = config.streaming();
-            long skew = streaming.maxClockSkew().toMillis();
-            // An earlier copy of an event stamped at t reached ingest no earlier than t - skew; if that is after the
-            // state began and within the horizon, the state saw it, so the event needs no look into silver.
-            long remembersFrom = Math.max(batchStarted - streaming.deduplicationHorizon().toMillis(), stateSince);
-            Column young = remembersFrom >= batchStarted ? lit(false)
-                    : col(EventColumns.EVENT_TIMESTAMP).between(new Timestamp(remembersFrom + skew), new Timestamp(batchStarted + skew));
+            // Silver first, then the enriched topic: they are what freshness is measured by. Bronze and quarantine follow in
+            // the same batch; each write is idempotent for the batch id, so a crash anywhere replays the batch safely.
             Dataset<Row> events = transform.silverRows(flagged, streaming.lateAfter()).withColumn(YOUNG, young).persist();
             try {
-                Row counts = events.agg(sum(when(col(YOUNG), 1).otherwise(0)), sum(when(col(YOUNG), 0).otherwise(1)),
-                        sum(when(col(EventColumns.IS_LATE), 1).otherwise(0)), sum(when(col(EventColumns.IS_BOT), 1).otherwise(0))).first();
-                long appended = counts.isNullAt(0) ? 0 : counts.getLong(0);
-                long merged = counts.isNullAt(1) ? 0 : counts.getLong(1);
-                timer.step("enrich");
                 if (appended > 0) {
                     appendSilver(events.where(col(YOUNG)).drop(YOUNG), writer, batchId);
                 }
                 timer.step("append");
                 if (merged > 0) {
                     mergeIntoSilver(events.where(not(col(YOUNG))).drop(YOUNG));
+                    timer.step("merge");
                 }
-                timer.step("merge");
                 if (appended + merged > 0) {
                     publishEnriched(events.drop(YOUNG));
                 }
                 timer.step("publish");
+                writeBronze(flagged, records.getList(5), writer, batchId);
+                timer.step("bronze");
+                if (quarantined > 0) {
+                    appendQuarantine(transform.quarantineRows(flagged), writer, batchId);
+                    timer.step("quarantine");
+                }
+                Row counts = appended + merged == 0 ? null : events.agg(sum(when(col(EventColumns.IS_LATE), 1).otherwise(0)),
+                        sum(when(col(EventColumns.IS_BOT), 1).otherwise(0))).first();
                 BatchResult result = new BatchResult(batchId, bronzeRows, appended, merged, duplicates, quarantined,
-                        counts.isNullAt(2) ? 0 : counts.getLong(2), counts.isNullAt(3) ? 0 : counts.getLong(3));
+                        counts == null || counts.isNullAt(0) ? 0 : counts.getLong(0), counts == null || counts.isNullAt(1) ? 0 : counts.getLong(1));
+                timer.step("counts");
                 results.keySet().removeIf(id -> id < batchId - 100);
                 results.put(batchId, result);
                 LOG.info("batch {}: bronze {}, silver {} appended + {} checked against silver, {} copies left out, quarantine {}, late {},"
@@ -240,40 +271,89 @@ public final class StreamingJob {
      */
     private static String writerId(SparkSession session) {
         String queryId = session.sparkContext().getLocalProperty("sql.streaming.queryId");
-        return queryId == null ? "direct" : queryId;
+        return queryId == null ? DIRECT : queryId;
     }
 
     /**
      * Since when the state knows everything written to silver: read from the checkpoint, written on its first start as
      * the time of silver's newest commit (0 for an empty silver). A copy of an event written before then reached
-     * ingest before then, so its timestamp is at most that time plus the clock skew. A checkpoint from a version of
-     * the job without state is moved aside (its query had no state store to continue).
+     * ingest before then, so its timestamp is at most that time plus the clock skew.
      */
     private long stateSince() {
+        retireOutdatedCheckpoint();
         try {
             org.apache.hadoop.fs.Path checkpoint = new org.apache.hadoop.fs.Path(paths.checkpoint(QUERY_NAME));
             org.apache.hadoop.fs.FileSystem fs = checkpoint.getFileSystem(spark.sparkContext().hadoopConfiguration());
             org.apache.hadoop.fs.Path marker = new org.apache.hadoop.fs.Path(checkpoint, STATE_SINCE_FILE);
             if (fs.exists(marker)) {
-                try (java.io.InputStream in = fs.open(marker)) {
-                    return Long.parseLong(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim());
-                }
-            }
-            if (fs.exists(new org.apache.hadoop.fs.Path(checkpoint, "offsets"))) {
-                org.apache.hadoop.fs.Path aside = new org.apache.hadoop.fs.Path(checkpoint.getParent(), QUERY_NAME + ".without-state-" + System.currentTimeMillis());
-                fs.rename(checkpoint, aside);
-                LOG.warn("the checkpoint {} predates the job's state store; moved to {}, the stream starts anew and checks every event"
-                        + " against silver until its state covers the horizon", checkpoint, aside);
+                return Long.parseLong(read(fs, marker).trim());
             }
             long unknownUntil = spark.read().format("delta").load(paths.silverEvents()).isEmpty() ? 0
                     : DeltaTable.forPath(spark, paths.silverEvents()).history(1).select("timestamp").first().getTimestamp(0).getTime();
-            try (java.io.OutputStream out = fs.create(marker, true)) {
-                out.write(Long.toString(unknownUntil).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            }
+            write(fs, new org.apache.hadoop.fs.Path(checkpoint, STATE_FORMAT_FILE), STATE_FORMAT);
+            write(fs, marker, Long.toString(unknownUntil));
+            newCheckpoint.set(true);
             return unknownUntil;
         }
         catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("cannot read or write the checkpoint of " + QUERY_NAME, e);
+        }
+    }
+
+    /**
+     * Moves aside a checkpoint whose state this version of the job cannot continue (one from before the state store, or
+     * with another state layout) and returns the Kafka offsets its last finished batch ended at (the source's JSON), so
+     * the new checkpoint starts there; null when there was nothing to retire or no finished batch. The new state starts
+     * empty, so events stamped before the moment it starts are checked against silver (see {@link #stateSince}).
+     */
+    private String retireOutdatedCheckpoint() {
+        try {
+            org.apache.hadoop.fs.Path checkpoint = new org.apache.hadoop.fs.Path(paths.checkpoint(QUERY_NAME));
+            org.apache.hadoop.fs.FileSystem fs = checkpoint.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            org.apache.hadoop.fs.Path format = new org.apache.hadoop.fs.Path(checkpoint, STATE_FORMAT_FILE);
+            if (!fs.exists(new org.apache.hadoop.fs.Path(checkpoint, "offsets")) || (fs.exists(format) && STATE_FORMAT.equals(read(fs, format).trim()))) {
+                return null;
+            }
+            String continueFrom = lastFinishedOffsets(fs, checkpoint);
+            org.apache.hadoop.fs.Path aside = new org.apache.hadoop.fs.Path(checkpoint.getParent(), QUERY_NAME + ".retired-" + System.currentTimeMillis());
+            fs.rename(checkpoint, aside);
+            LOG.warn("the checkpoint {} holds state this version cannot continue; moved to {}. The stream goes on from {} with new state and"
+                    + " checks events against silver until its state covers the horizon", checkpoint, aside,
+                    continueFrom == null ? "the configured starting offsets" : continueFrom);
+            return continueFrom;
+        }
+        catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot read or move the checkpoint of " + QUERY_NAME, e);
+        }
+    }
+
+    /** The source offsets (JSON) at which the checkpoint's newest committed batch ended, or null. */
+    private static String lastFinishedOffsets(org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.Path checkpoint) throws java.io.IOException {
+        org.apache.hadoop.fs.Path commits = new org.apache.hadoop.fs.Path(checkpoint, "commits");
+        if (!fs.exists(commits)) {
+            return null;
+        }
+        long last = java.util.Arrays.stream(fs.listStatus(commits)).map(status -> status.getPath().getName()).filter(name -> name.matches("\\d+"))
+                .mapToLong(Long::parseLong).max().orElse(-1);
+        org.apache.hadoop.fs.Path offsets = new org.apache.hadoop.fs.Path(checkpoint, "offsets/" + last);
+        if (last < 0 || !fs.exists(offsets)) {
+            return null;
+        }
+        // v1, the batch's metadata, then one line of offsets per source (this query has one: the Kafka topic).
+        List<String> lines = read(fs, offsets).lines().toList();
+        String source = lines.get(lines.size() - 1).trim();
+        return source.startsWith("{") && lines.size() >= 3 ? source : null;
+    }
+
+    private static String read(org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.Path file) throws java.io.IOException {
+        try (java.io.InputStream in = fs.open(file)) {
+            return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
+    private static void write(org.apache.hadoop.fs.FileSystem fs, org.apache.hadoop.fs.Path file, String text) throws java.io.IOException {
+        try (java.io.OutputStream out = fs.create(file, true)) {
+            out.write(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         }
     }
 
@@ -287,14 +367,63 @@ public final class StreamingJob {
         }
     }
 
-    private void appendSilver(Dataset<Row> events, String writer, long batchId) {
+    /**
+     * Appends a batch's young events to silver exactly once. Each append's commit carries its batch in its
+     * {@code userMetadata} ({@code clickstream_lake_silver_<query id> batch <n>}). A batch that directly follows the
+     * one this process just appended for the same query cannot have been written before; any other (the first after a
+     * start, a retry after a failed write) is looked up in silver's history first: a writer's batches commit in order,
+     * so its newest tagged commit tells whether this one is in. If the newest thousand commits hold none of its (a
+     * new checkpoint, many other commits since), the batch goes through the insert-only MERGE instead.
+     *
+     * <p>This is what Delta's {@code txnAppId}/{@code txnVersion} would do, without their price: Delta 4.3 answers
+     * every such check by reconstructing the table's state with a Spark job (about half a second a batch here).
+     */
+    void appendSilver(Dataset<Row> events, String writer, long batchId) {
+        String tag = QUERY_NAME + "_silver_" + writer;
+        Long previous = appendedBatches.remove(tag);
+        boolean firstOfNewCheckpoint = previous == null && batchId == 0 && !writer.equals(DIRECT) && newCheckpoint.compareAndSet(true, false);
+        if (!firstOfNewCheckpoint && (previous == null || previous != batchId - 1)) {
+            Boolean written = silverHasBatch(tag, batchId);
+            if (Boolean.TRUE.equals(written)) {
+                LOG.info("batch {} of {} is in silver already (a replay after a restart): not appended again", batchId, tag);
+                appendedBatches.put(tag, batchId);
+                return;
+            }
+            if (written == null) {
+                mergeIntoSilver(events);
+                appendedBatches.put(tag, batchId);
+                return;
+            }
+        }
         // One file per day and event name, not one per task and partition: a second of events is small, and every
         // file written (and later read) costs more than its rows.
-        // txnAppId/txnVersion: Delta skips this append if the same batch of the same query was already committed.
         events.repartition(col(EventColumns.EVENT_DATE), col("event_name")).write().format("delta").mode(SaveMode.Append)
-                .option("txnAppId", QUERY_NAME + "_silver_" + writer)
-                .option("txnVersion", batchId)
+                .option("userMetadata", tag + BATCH_TAG + batchId)
                 .save(paths.silverEvents());
+        appendedBatches.put(tag, batchId);
+    }
+
+    /**
+     * Whether silver holds batch {@code batchId} of the writer tagged {@code tag}, by the writer's newest commit in
+     * silver's newest thousand commits; null when they hold none of the writer's.
+     */
+    private Boolean silverHasBatch(String tag, long batchId) {
+        DeltaTable silver = DeltaTable.forPath(spark, paths.silverEvents());
+        String prefix = tag + BATCH_TAG;
+        // The newest thousand commits: after a restart the writer's own are among the newest; past them, MERGE is as safe.
+        for (int limit = 100; limit <= 1_000; limit *= 10) {
+            List<Row> commits = silver.history(limit).select("userMetadata").collectAsList();
+            for (Row commit : commits) {
+                String metadata = commit.getString(0);
+                if (metadata != null && metadata.startsWith(prefix)) {
+                    return Long.parseLong(metadata.substring(prefix.length())) >= batchId;
+                }
+            }
+            if (commits.size() < limit) {
+                break;
+            }
+        }
+        return null;
     }
 
     /**

@@ -12,9 +12,12 @@ import java.sql.Timestamp;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import org.apache.spark.api.java.function.FlatMapGroupsFunction;
 import org.apache.spark.api.java.function.FlatMapGroupsWithStateFunction;
 import org.apache.spark.api.java.function.MapFunction;
@@ -69,7 +72,12 @@ public final class StudentEventFlags implements Serializable {
                 .add(RATE_BOT, DataTypes.BooleanType, false);
     }
 
-    /** A stream: state per student across micro-batches, dropped after the student has been quiet for the horizon or the gap. */
+    /**
+     * A stream: state per student across micro-batches (Spark's state store), dropped after the student has been quiet
+     * for the horizon or the gap. The event ids written within the horizon are kept as 16-byte fingerprints in two
+     * primitive arrays ({@link WrittenEventIds}): a student's state is rewritten whenever the student sends, so it is
+     * kept compact.
+     */
     public Dataset<Row> flagStream(Dataset<Row> parsed) {
         return parsed.groupByKey((MapFunction<Row, String>) StudentEventFlags::groupOf, Encoders.STRING())
                 .flatMapGroupsWithState((FlatMapGroupsWithStateFunction<String, Row, StudentState, Row>) this::flagWithState,
@@ -81,8 +89,8 @@ public final class StudentEventFlags implements Serializable {
     public Dataset<Row> flagBatch(Dataset<Row> parsed) {
         long now = System.currentTimeMillis();
         return parsed.groupByKey((MapFunction<Row, String>) StudentEventFlags::groupOf, Encoders.STRING())
-                .flatMapGroups((FlatMapGroupsFunction<String, Row, Row>) (group, rows) -> flag(group, rows, new StudentState(), now).iterator(),
-                        Encoders.row(flaggedSchema(parsed.schema())));
+                .flatMapGroups((FlatMapGroupsFunction<String, Row, Row>) (group, rows) -> flag(group, rows, new StudentState(),
+                        writtenIds(new StudentState()), now).iterator(), Encoders.row(flaggedSchema(parsed.schema())));
     }
 
     private Iterator<Row> flagWithState(String group, Iterator<Row> rows, GroupState<StudentState> state) {
@@ -91,16 +99,93 @@ public final class StudentEventFlags implements Serializable {
             return java.util.Collections.emptyIterator();
         }
         StudentState current = state.exists() ? state.get() : new StudentState();
-        List<Row> flagged = flag(group, rows, current, state.getCurrentProcessingTimeMs());
+        WrittenEventIds written = writtenIds(current);
+        List<Row> flagged = flag(group, rows, current, written, state.getCurrentProcessingTimeMs());
         if (isStudent(group)) {
+            written.saveTo(current, state.getCurrentProcessingTimeMs() - horizonMillis);
             state.update(current);
             state.setTimeoutDuration(Math.max(horizonMillis, sessionGapMillis) + MINUTE);
         }
         return flagged.iterator();
     }
 
-    /** Applies the rules to one group's records of a batch, in event-time order, updating {@code state}. */
-    List<Row> flag(String group, Iterator<Row> records, StudentState state, long processingMillis) {
+    /** The event ids a student's events were written under: what the de-duplication rule remembers. */
+    interface WrittenIds {
+        /** True unless {@code eventId} was written within the horizon before {@code processingMillis}; either way it counts as written now. */
+        boolean firstWrite(String eventId, long processingMillis);
+    }
+
+    /** The written ids of {@code state}, for one batch of one student; {@link WrittenEventIds#saveTo} puts them back. */
+    WrittenEventIds writtenIds(StudentState state) {
+        return new WrittenEventIds(state, horizonMillis);
+    }
+
+    /**
+     * A student's written event ids as fingerprints: a canonical UUID is its own 128 bits (exact), any other id the
+     * first 128 bits of its SHA-256 (two different ids of one student within the horizon share them with a probability
+     * of about 2^-128 per pair). Each with the processing time it was first written, to forget it after the horizon.
+     */
+    static final class WrittenEventIds implements WrittenIds {
+        private record Fingerprint(long high, long low) {}
+
+        private final Map<Fingerprint, Long> written = new HashMap<>();
+        private final long horizonMillis;
+
+        WrittenEventIds(StudentState state, long horizonMillis) {
+            this.horizonMillis = horizonMillis;
+            long[] ids = state.getWrittenIds();
+            long[] at = state.getWrittenAt();
+            for (int i = 0; i < at.length && 2 * i + 1 < ids.length; i++) {
+                written.put(new Fingerprint(ids[2 * i], ids[2 * i + 1]), at[i]);
+            }
+        }
+
+        @Override
+        public boolean firstWrite(String eventId, long processingMillis) {
+            Fingerprint fingerprint = fingerprint(eventId);
+            Long at = written.get(fingerprint);
+            if (at != null && at >= processingMillis - horizonMillis) {
+                return false;
+            }
+            written.put(fingerprint, processingMillis);
+            return true;
+        }
+
+        /** Stores the ids written at or after {@code forgetBefore} in {@code state}. */
+        void saveTo(StudentState state, long forgetBefore) {
+            long[] ids = new long[2 * written.size()];
+            long[] at = new long[written.size()];
+            int n = 0;
+            for (Map.Entry<Fingerprint, Long> entry : written.entrySet()) {
+                if (entry.getValue() >= forgetBefore) {
+                    ids[2 * n] = entry.getKey().high();
+                    ids[2 * n + 1] = entry.getKey().low();
+                    at[n++] = entry.getValue();
+                }
+            }
+            state.setWrittenIds(java.util.Arrays.copyOf(ids, 2 * n));
+            state.setWrittenAt(java.util.Arrays.copyOf(at, n));
+        }
+
+        private static Fingerprint fingerprint(String eventId) {
+            if (eventId.length() == 36) {
+                try {
+                    UUID uuid = UUID.fromString(eventId);
+                    if (uuid.toString().equals(eventId)) {
+                        return new Fingerprint(uuid.getMostSignificantBits(), uuid.getLeastSignificantBits());
+                    }
+                }
+                catch (IllegalArgumentException notAUuid) {
+                    // hashed below
+                }
+            }
+            java.nio.ByteBuffer digest = java.nio.ByteBuffer.wrap(sha256(eventId));
+            return new Fingerprint(digest.getLong(0), digest.getLong(8));
+        }
+    }
+
+    /** Applies the rules to one group's records of a batch, in event-time order, updating {@code state} and {@code written}. */
+    List<Row> flag(String group, Iterator<Row> records, StudentState state, WrittenIds written, long processingMillis) {
         List<Row> rows = new ArrayList<>();
         records.forEachRemaining(rows::add);
         List<Row> out = new ArrayList<>(rows.size());
@@ -112,13 +197,11 @@ public final class StudentEventFlags implements Serializable {
             rows.forEach(row -> out.add(withFlags(row, schema, false, null, false)));
             return out;
         }
-        state.getRecentEventIds().values().removeIf(firstWritten -> firstWritten < processingMillis - horizonMillis);
         rows.sort(Comparator.comparing((Row row) -> row.<Timestamp>getAs(EventColumns.EVENT_TIMESTAMP))
                 .thenComparing(row -> row.<Long>getAs("kafka_offset")));
         String student = group.substring(2);
         for (Row row : rows) {
-            String eventId = row.getAs("event_id");
-            if (state.getRecentEventIds().putIfAbsent(eventId, processingMillis) != null) {
+            if (!written.firstWrite(row.getAs("event_id"), processingMillis)) {
                 out.add(withFlags(row, schema, true, null, false));
                 continue;
             }
@@ -185,10 +268,12 @@ public final class StudentEventFlags implements Serializable {
 
     /** 32 hex digits of SHA-256 over student, client session and start: the same events give the same key on a replay. */
     static String key(String student, String clientSession, long startMillis) {
+        return HexFormat.of().formatHex(sha256(student + "|" + (clientSession == null ? "" : clientSession) + "|" + startMillis), 0, 16);
+    }
+
+    private static byte[] sha256(String text) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest((student + "|" + (clientSession == null ? "" : clientSession) + "|"
-                    + startMillis).getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(digest, 0, 16);
+            return MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
         }
         catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every JDK", e);

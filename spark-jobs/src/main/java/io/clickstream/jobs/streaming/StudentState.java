@@ -2,31 +2,40 @@ package io.clickstream.jobs.streaming;
 
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * What the streaming job remembers per student between micro-batches (Spark's state store, a Java
- * bean so Spark can encode it): the event ids written within the de-duplication horizon, the
- * current session, and the newest event times for the event-rate rule.
+ * bean so Spark can encode it): the event ids written within the de-duplication horizon (as
+ * fingerprints, see {@link StudentEventFlags.WrittenEventIds}), the current session, and the newest
+ * event times for the event-rate rule.
  */
 public class StudentState implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    private Map<String, Long> recentEventIds = new HashMap<>();
+    private long[] writtenIds = new long[0];
+    private long[] writtenAt = new long[0];
     private String sessionKey;
     private String clientSession;
     private long lastEventMillis;
     private List<Long> recentEventMillis = new ArrayList<>();
 
-    /** event_id to the processing time (epoch ms) it was first written. */
-    public Map<String, Long> getRecentEventIds() {
-        return recentEventIds;
+    /** The fingerprints of the event ids written within the horizon, two longs each. */
+    public long[] getWrittenIds() {
+        return writtenIds;
     }
 
-    public void setRecentEventIds(Map<String, Long> recentEventIds) {
-        this.recentEventIds = recentEventIds == null ? new HashMap<>() : new HashMap<>(recentEventIds);
+    public void setWrittenIds(long[] writtenIds) {
+        this.writtenIds = writtenIds == null ? new long[0] : writtenIds;
+    }
+
+    /** When each of {@link #getWrittenIds} was first written (processing time, epoch ms), in the same order. */
+    public long[] getWrittenAt() {
+        return writtenAt;
+    }
+
+    public void setWrittenAt(long[] writtenAt) {
+        this.writtenAt = writtenAt == null ? new long[0] : writtenAt;
     }
 
     public String getSessionKey() {

@@ -62,6 +62,40 @@ class StreamingBatchTest {
     }
 
     @Test
+    void aBatchAppendedBeforeARestartIsFoundInSilversHistoryAndNotAppendedAgain() {
+        JobsConfig config = SharedSpark.config(lake);
+        LakePaths paths = new LakePaths(config.lakeRoot());
+        SilverTransform transform = new SilverTransform(EventContract.current());
+        StudentEventFlags flags = StudentEventFlags.of(config.streaming());
+        java.util.function.IntFunction<Dataset<Row>> events = n -> {
+            List<String> values = new java.util.ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                values.add("{\"event_id\":\"h" + n + "-" + i + "\",\"student_id\":\"s" + i + "\",\"event_name\":\"click\",\"page_url\":\"/\","
+                        + "\"session_id\":\"q\",\"timestamp\":\"2026-11-20T10:00:0" + n + "Z\"}");
+            }
+            Dataset<Row> flagged = transform.typed(flags.flagBatch(transform.keys(SharedSpark.kafkaRecords(values, 10L * n,
+                    Instant.parse("2026-11-20T10:00:10Z")))));
+            return transform.silverRows(flagged, config.streaming().lateAfter());
+        };
+        java.util.function.LongSupplier silverRows = () -> spark.read().format("delta").load(paths.silverEvents()).count();
+
+        StreamingJob before = new StreamingJob(spark, config, EventContract.current());
+        before.appendSilver(events.apply(0), "q1", 0);    // none of q1's commits in silver yet: goes through MERGE
+        before.appendSilver(events.apply(1), "q1", 1);    // right after batch 0 in this process: appended, tagged
+        assertEquals(6, silverRows.getAsLong());
+        assertEquals("clickstream_lake_silver_q1 batch 1", io.delta.tables.DeltaTable.forPath(spark, paths.silverEvents()).history(1)
+                .select("userMetadata").first().getString(0));
+
+        StreamingJob restarted = new StreamingJob(spark, config, EventContract.current());
+        restarted.appendSilver(events.apply(1), "q1", 1); // the batch again, as after a crash before the checkpoint's commit
+        assertEquals(6, silverRows.getAsLong(), "a batch in silver's history is not appended twice");
+        restarted.appendSilver(events.apply(2), "q1", 2);
+        assertEquals(9, silverRows.getAsLong());
+        new StreamingJob(spark, config, EventContract.current()).appendSilver(events.apply(2), "q1", 1);
+        assertEquals(9, silverRows.getAsLong(), "an older batch than the writer's newest is in silver too");
+    }
+
+    @Test
     void laterBatchWithAnAlreadyStoredEventIdAddsNothing() {
         JobsConfig config = SharedSpark.config(lake);
         StreamingJob job = new StreamingJob(spark, config, EventContract.current());

@@ -36,6 +36,22 @@ class StudentEventFlagsTest {
     }
 
     @Test
+    void writtenIdsAreKeptAsFingerprintsAndForgottenAfterTheHorizon() {
+        long now = Instant.parse("2026-11-20T10:00:00Z").toEpochMilli();
+        String id = "7f1c1b9e-3c7a-4d4e-9a55-0c2d5b8f6a11";
+        List<Row> first = batch(now, event(id, "10:00:00", "c1"), event(id.toUpperCase(), "10:00:00", "c1"), event(id, "10:00:00", "c1"));
+        assertEquals(List.of(false, false, true), duplicates(first), "ids are compared exactly: another case is another id");
+        assertEquals(4, state.getWrittenIds().length, "two ids written, two longs each");
+        java.util.UUID uuid = java.util.UUID.fromString(id);
+        List<Long> longs = java.util.Arrays.stream(state.getWrittenIds()).boxed().toList();
+        assertTrue(longs.contains(uuid.getMostSignificantBits()) && longs.contains(uuid.getLeastSignificantBits()), "a UUID is its own fingerprint");
+
+        batch(now + Duration.ofMinutes(31).toMillis(), event("later", "10:31:00", "c1"));
+        assertEquals(1, state.getWrittenAt().length, "ids older than the horizon leave the state");
+        assertEquals(2, state.getWrittenIds().length);
+    }
+
+    @Test
     void sessionsSplitOnInactivityAndOnANewClientSessionAcrossBatches() {
         long now = Instant.parse("2026-11-21T12:00:00Z").toEpochMilli();
         List<Row> rows = new ArrayList<>(batch(now, event("a", "10:00:00", "c1"), event("b", "10:20:00", "c1")));
@@ -75,16 +91,22 @@ class StudentEventFlagsTest {
         Row poison = parsed("{not json").get(0);
         String group = StudentEventFlags.groupOf(poison);
         assertTrue(group.startsWith("r:lms_clickstream/0/"), group);
-        Row out = flags.flag(group, List.of(poison).iterator(), state, 0).get(0);
+        StudentEventFlags.WrittenIds untouchable = (eventId, processingMillis) -> {
+            throw new AssertionError("a record that is not an event asked the written ids about " + eventId);
+        };
+        Row out = flags.flag(group, List.of(poison).iterator(), state, untouchable, 0).get(0);
         assertFalse(out.<Boolean>getAs(StudentEventFlags.DUPLICATE));
         assertNull(out.getAs(EventColumns.SESSION_KEY));
-        assertTrue(state.getRecentEventIds().isEmpty());
+        assertNull(state.getSessionKey());
     }
 
     private List<Row> batch(long processingMillis, String... events) {
         List<Row> rows = parsed(events);
         rows.forEach(row -> assertEquals(STUDENT, StudentEventFlags.groupOf(row)));
-        List<Row> flagged = flags.flag(STUDENT, rows.iterator(), state, processingMillis);
+        // The stream keeps the written ids in the state between batches: save and read them back as it does.
+        StudentEventFlags.WrittenEventIds ids = flags.writtenIds(state);
+        List<Row> flagged = flags.flag(STUDENT, rows.iterator(), state, ids, processingMillis);
+        ids.saveTo(state, processingMillis - Duration.ofMinutes(30).toMillis());
         flagged.forEach(row -> assertNotNull(row.getAs(StudentEventFlags.DUPLICATE)));
         return flagged;
     }
