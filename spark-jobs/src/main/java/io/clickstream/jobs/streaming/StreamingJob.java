@@ -306,7 +306,7 @@ public final class StreamingJob {
      * the new checkpoint starts there; null when there was nothing to retire or no finished batch. The new state starts
      * empty, so events stamped before the moment it starts are checked against silver (see {@link #stateSince}).
      */
-    private String retireOutdatedCheckpoint() {
+    String retireOutdatedCheckpoint() {
         try {
             org.apache.hadoop.fs.Path checkpoint = new org.apache.hadoop.fs.Path(paths.checkpoint(QUERY_NAME));
             org.apache.hadoop.fs.FileSystem fs = checkpoint.getFileSystem(spark.sparkContext().hadoopConfiguration());

@@ -96,6 +96,28 @@ class StreamingBatchTest {
     }
 
     @Test
+    void aCheckpointWithAnOlderStateLayoutIsRetiredAndTheStreamGoesOnFromItsLastFinishedBatch() throws Exception {
+        JobsConfig config = SharedSpark.config(lake);
+        LakePaths paths = new LakePaths(config.lakeRoot());
+        Path checkpoint = Path.of(paths.checkpoint(StreamingJob.QUERY_NAME));
+        Files.createDirectories(checkpoint.resolve("offsets"));
+        Files.createDirectories(checkpoint.resolve("commits"));
+        Files.writeString(checkpoint.resolve("_state_since"), "0");     // as the version with event ids as strings left it
+        String metadata = "{\"batchWatermarkMs\":0,\"batchTimestampMs\":1796525447116,\"conf\":{}}";
+        Files.writeString(checkpoint.resolve("offsets/6"), "v1\n" + metadata + "\n{\"lms_clickstream\":{\"0\":105,\"1\":97}}");
+        Files.writeString(checkpoint.resolve("offsets/7"), "v1\n" + metadata + "\n{\"lms_clickstream\":{\"0\":125,\"1\":99}}");
+        Files.writeString(checkpoint.resolve("commits/6"), "v1\n{\"nextBatchWatermarkMs\":0}");    // batch 7 never finished
+
+        StreamingJob job = new StreamingJob(spark, config, EventContract.current());
+        assertEquals("{\"lms_clickstream\":{\"0\":105,\"1\":97}}", job.retireOutdatedCheckpoint());
+        assertTrue(Files.notExists(checkpoint));
+        try (Stream<Path> siblings = Files.list(checkpoint.getParent())) {
+            assertEquals(1, siblings.filter(p -> p.getFileName().toString().startsWith(StreamingJob.QUERY_NAME + ".retired-")).count());
+        }
+        assertEquals(null, job.retireOutdatedCheckpoint(), "nothing left to retire");
+    }
+
+    @Test
     void laterBatchWithAnAlreadyStoredEventIdAddsNothing() {
         JobsConfig config = SharedSpark.config(lake);
         StreamingJob job = new StreamingJob(spark, config, EventContract.current());
