@@ -26,6 +26,9 @@ public final class Sparks {
                 .config("spark.sql.objectHashAggregate.sortBased.fallbackThreshold", 262_144)
                 .config("spark.local.dir", localDir.getPath())
                 .config("spark.sql.warehouse.dir", new File(localDir, "warehouse").getPath())
+                // Local paths without a chmod or readlink process per file (see LocalFileSystems).
+                .config("spark.hadoop.fs.file.impl", LocalFileSystems.Checksummed.class.getName())
+                .config("spark.hadoop.fs.AbstractFileSystem.file.impl", LocalFileSystems.Fs.class.getName())
                 .config("spark.ui.enabled", Boolean.getBoolean("clickstream.spark.ui"));
         config.settings().forEach(builder::config);
         // spark-submit sets the master on a cluster; only a plain java launch takes ours.
