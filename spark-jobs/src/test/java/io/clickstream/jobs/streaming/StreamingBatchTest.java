@@ -215,6 +215,8 @@ class StreamingBatchTest {
         Dataset<Row> silver = spark.read().format("delta").load(paths.silverEvents());
         assertTrue(List.of(silver.schema().fieldNames()).containsAll(List.of("session_key", "is_late", "is_bot", "bot_reason")));
         assertTrue(silver.schema().apply("is_late").getComment().get().startsWith("True when the event reached ingest"));
+        assertEquals("100", io.delta.tables.DeltaTable.forPath(spark, paths.silverEvents()).detail().select("properties").first()
+                .getJavaMap(0).get("delta.checkpointInterval"), "silver's checkpoints every 100 commits, an existing silver too");
     }
 
     private static String event(String eventId, Instant time) {
