@@ -29,25 +29,35 @@ public final class Tables {
 
     /** Silver's events and quarantine tables, with the columns the event contract declares. */
     public static void createSilver(SparkSession spark, LakePaths paths, EventContract contract) {
-        createIfNotExists(spark, paths.silverEvents(), EventColumns.silver(contract),
+        createIfNotExists(spark, paths.silverEvents(), EventColumns.silver(contract), SILVER_PROPERTIES,
                 "Silver: every accepted LMS event once, typed and pseudonymised.", EventColumns.EVENT_DATE, "event_name");
-        setProperties(spark, paths.silverEvents(), SILVER_PROPERTIES);
         createIfNotExists(spark, paths.silverQuarantine(), EventColumns.quarantine(),
                 "Records the stream could not parse, with the reason.", "quarantine_date");
     }
 
     public static void createIfNotExists(SparkSession spark, String location, StructType columns, String comment, String... partitionColumns) {
-        DeltaTable.createIfNotExists(spark)
+        createIfNotExists(spark, location, columns, Map.of(), comment, partitionColumns);
+    }
+
+    /** As {@link #createIfNotExists(SparkSession, String, StructType, String, String...)}, with table properties (set on an existing table too). */
+    public static void createIfNotExists(SparkSession spark, String location, StructType columns, Map<String, String> properties, String comment,
+            String... partitionColumns) {
+        io.delta.tables.DeltaTableBuilder builder = DeltaTable.createIfNotExists(spark)
                 .location(location)
                 .addColumns(columns)
                 .partitionedBy(partitionColumns)
-                .comment(comment)
-                .execute();
+                .comment(comment);
+        properties.forEach(builder::property);
+        builder.execute();
         addMissingColumns(spark, location, columns);
+        setProperties(spark, location, properties);
     }
 
     /** Sets the table properties whose values differ from {@code properties} (one metadata commit, none when all are set). */
     private static void setProperties(SparkSession spark, String location, Map<String, String> properties) {
+        if (properties.isEmpty()) {
+            return;
+        }
         Map<String, String> current = DeltaTable.forPath(spark, location).detail().select("properties").first().getJavaMap(0);
         String changed = properties.entrySet().stream().filter(property -> !property.getValue().equals(current.get(property.getKey())))
                 .map(property -> "'" + property.getKey() + "' = '" + property.getValue() + "'").sorted().collect(Collectors.joining(", "));
