@@ -207,6 +207,10 @@ public final class StreamingJob {
                 if (appended > 0) {
                     appendSilver(events.where(col(YOUNG)).drop(YOUNG), writer, batchId);
                 }
+                else {
+                    // Nothing to append, but the batch ran here: the next one is known new without a look into history.
+                    appendedBatches.put(silverTag(writer), batchId);
+                }
                 timer.step("append");
                 if (merged > 0) {
                     mergeIntoSilver(events.where(not(col(YOUNG))).drop(YOUNG));
@@ -379,7 +383,7 @@ public final class StreamingJob {
      * every such check by reconstructing the table's state with a Spark job (about half a second a batch here).
      */
     void appendSilver(Dataset<Row> events, String writer, long batchId) {
-        String tag = QUERY_NAME + "_silver_" + writer;
+        String tag = silverTag(writer);
         Long previous = appendedBatches.remove(tag);
         boolean firstOfNewCheckpoint = previous == null && batchId == 0 && !writer.equals(DIRECT) && newCheckpoint.compareAndSet(true, false);
         if (!firstOfNewCheckpoint && (previous == null || previous != batchId - 1)) {
@@ -401,6 +405,10 @@ public final class StreamingJob {
                 .option("userMetadata", tag + BATCH_TAG + batchId)
                 .save(paths.silverEvents());
         appendedBatches.put(tag, batchId);
+    }
+
+    private static String silverTag(String writer) {
+        return QUERY_NAME + "_silver_" + writer;
     }
 
     /**
