@@ -124,20 +124,37 @@ public final class SilverTransform {
      * more than {@code lateAfter} after it happened) and {@code is_bot} with its reason.
      */
     public Dataset<Row> silverRows(Dataset<Row> flagged, Duration lateAfter) {
+        return silverRows(enrich(flagged, lateAfter));
+    }
+
+    /** Valid events that are not copies, in silver column order, from records {@link #enrich} has enriched. */
+    public Dataset<Row> silverRows(Dataset<Row> enriched) {
+        Column[] silverColumns = java.util.Arrays.stream(silver.fieldNames()).map(name -> col(name)).toArray(Column[]::new);
+        return enriched.where(FRESH).select(silverColumns);
+    }
+
+    /** Valid records that are not copies of an event written before: what becomes silver rows. */
+    static final Column FRESH = col(REASON).isNull().and(not(col(StudentEventFlags.DUPLICATE)));
+
+    /**
+     * Every flagged record with the enrichment columns added ({@link #silverRows} says which); they are computed for
+     * the records that become silver rows and null for the others, so a batch's counts can be taken in the same pass
+     * as its other figures.
+     */
+    public Dataset<Row> enrich(Dataset<Row> flagged, Duration lateAfter) {
         Column late = col(EventContract.RECEIVED_AT).cast("double").minus(col(EventColumns.EVENT_TIMESTAMP).cast("double"))
                 .gt(lateAfter.toMillis() / 1000.0);
         Column crawler = col(AGENT + ".crawler");
-        Column[] silverColumns = java.util.Arrays.stream(silver.fieldNames()).map(name -> col(name)).toArray(Column[]::new);
-        return flagged.where(col(REASON).isNull().and(not(col(StudentEventFlags.DUPLICATE))))
-                .withColumn(AGENT, USER_AGENT.apply(col("user_agent")))
-                .withColumn(EventColumns.DEVICE_CLASS, col(AGENT + ".device_class"))
-                .withColumn(EventColumns.OS_NAME, col(AGENT + ".os_name"))
-                .withColumn(EventColumns.BROWSER_NAME, col(AGENT + ".browser_name"))
-                .withColumn(EventColumns.COUNTRY, COUNTRY.apply(col("ip")))
-                .withColumn(EventColumns.IS_LATE, coalesce(late, lit(false)))
-                .withColumn(EventColumns.IS_BOT, crawler.or(col(StudentEventFlags.RATE_BOT)))
-                .withColumn(EventColumns.BOT_REASON, when(crawler, lit("user agent")).when(col(StudentEventFlags.RATE_BOT), lit("event rate")))
-                .select(silverColumns);
+        // Two projections, not one per column: every withColumn analyses the whole plan again, on the driver, per batch.
+        Map<String, Column> enrichment = new java.util.LinkedHashMap<>();
+        enrichment.put(EventColumns.DEVICE_CLASS, col(AGENT + ".device_class"));
+        enrichment.put(EventColumns.OS_NAME, col(AGENT + ".os_name"));
+        enrichment.put(EventColumns.BROWSER_NAME, col(AGENT + ".browser_name"));
+        enrichment.put(EventColumns.COUNTRY, when(FRESH, COUNTRY.apply(col("ip"))));
+        enrichment.put(EventColumns.IS_LATE, coalesce(late, lit(false)));
+        enrichment.put(EventColumns.IS_BOT, coalesce(crawler, lit(false)).or(col(StudentEventFlags.RATE_BOT)));
+        enrichment.put(EventColumns.BOT_REASON, when(crawler, lit("user agent")).when(col(StudentEventFlags.RATE_BOT), lit("event rate")));
+        return flagged.withColumn(AGENT, when(FRESH, USER_AGENT.apply(col("user_agent")))).withColumns(enrichment).drop(AGENT);
     }
 
     private static final String AGENT = "parsed_user_agent";

@@ -81,6 +81,8 @@ public final class StreamingJob {
     private static final String YOUNG = "young";
     /** The writer of batches written outside a stream ({@link #writeBatch}). */
     private static final String DIRECT = "direct";
+    /** Appends of up to this many rows are written by one task (see {@link #appendSilver}). */
+    static final long ONE_WRITER_ROWS = 20_000;
     /** In a silver commit's userMetadata, between the writer's tag and the batch id. */
     private static final String BATCH_TAG = " batch ";
     /**
@@ -186,60 +188,54 @@ public final class StreamingJob {
         long remembersFrom = Math.max(batchStarted - streaming.deduplicationHorizon().toMillis(), stateSince);
         Column young = remembersFrom >= batchStarted ? lit(false)
                 : col(EventColumns.EVENT_TIMESTAMP).between(new Timestamp(remembersFrom + skew), new Timestamp(batchStarted + skew));
-        flagged = flagged.withColumn(YOUNG, young).persist();
+        // Enriched before the first pass, so the batch's counts (late events and bots included) come from it and silver's
+        // rows are a projection of the one cached batch.
+        flagged = transform.enrich(flagged, streaming.lateAfter()).withColumn(YOUNG, young).persist();
         try {
             // Every count the writes depend on, and bronze's day folders, in one pass (each Spark job costs a fixed overhead).
             Column valid = col(SilverTransform.REASON).isNull();
-            Column fresh = valid.and(not(col(StudentEventFlags.DUPLICATE)));
+            Column fresh = SilverTransform.FRESH;
             Row records = flagged.agg(count(lit(1)), sum(when(valid, 0).otherwise(1)), sum(when(valid.and(col(StudentEventFlags.DUPLICATE)), 1)
                     .otherwise(0)), sum(when(fresh.and(col(YOUNG)), 1).otherwise(0)), sum(when(fresh.and(not(col(YOUNG))), 1).otherwise(0)),
-                    collect_set(date_format(col("kafka_timestamp"), "yyyy/MM/dd"))).first();
+                    collect_set(date_format(col("kafka_timestamp"), "yyyy/MM/dd")), sum(when(fresh.and(col(EventColumns.IS_LATE)), 1).otherwise(0)),
+                    sum(when(fresh.and(col(EventColumns.IS_BOT)), 1).otherwise(0))).first();
             long bronzeRows = records.getLong(0);
             long quarantined = records.isNullAt(1) ? 0 : records.getLong(1);
             long duplicates = records.isNullAt(2) ? 0 : records.getLong(2);
             long appended = records.isNullAt(3) ? 0 : records.getLong(3);
             long merged = records.isNullAt(4) ? 0 : records.getLong(4);
+            BatchResult result = new BatchResult(batchId, bronzeRows, appended, merged, duplicates, quarantined,
+                    records.isNullAt(6) ? 0 : records.getLong(6), records.isNullAt(7) ? 0 : records.getLong(7));
             timer.step("state");
             // Silver first, then the enriched topic: they are what freshness is measured by. Bronze and quarantine follow in
             // the same batch; each write is idempotent for the batch id, so a crash anywhere replays the batch safely.
-            Dataset<Row> events = transform.silverRows(flagged, streaming.lateAfter()).withColumn(YOUNG, young).persist();
-            try {
-                if (appended > 0) {
-                    appendSilver(events.where(col(YOUNG)).drop(YOUNG), writer, batchId);
-                }
-                else {
-                    // Nothing to append, but the batch ran here: the next one is known new without a look into history.
-                    appendedBatches.put(silverTag(writer), batchId);
-                }
-                timer.step("append");
-                if (merged > 0) {
-                    mergeIntoSilver(events.where(not(col(YOUNG))).drop(YOUNG));
-                    timer.step("merge");
-                }
-                if (appended + merged > 0) {
-                    publishEnriched(events.drop(YOUNG));
-                }
-                timer.step("publish");
-                writeBronze(flagged, records.getList(5), writer, batchId);
-                timer.step("bronze");
-                if (quarantined > 0) {
-                    appendQuarantine(transform.quarantineRows(flagged), writer, batchId);
-                    timer.step("quarantine");
-                }
-                Row counts = appended + merged == 0 ? null : events.agg(sum(when(col(EventColumns.IS_LATE), 1).otherwise(0)),
-                        sum(when(col(EventColumns.IS_BOT), 1).otherwise(0))).first();
-                BatchResult result = new BatchResult(batchId, bronzeRows, appended, merged, duplicates, quarantined,
-                        counts == null || counts.isNullAt(0) ? 0 : counts.getLong(0), counts == null || counts.isNullAt(1) ? 0 : counts.getLong(1));
-                timer.step("counts");
-                results.keySet().removeIf(id -> id < batchId - 100);
-                results.put(batchId, result);
-                LOG.info("batch {}: bronze {}, silver {} appended + {} checked against silver, {} copies left out, quarantine {}, late {},"
-                        + " bots {} ({})", batchId, result.bronze(), appended, merged, duplicates, quarantined, result.late(), result.bots(), timer);
-                return result;
+            if (appended > 0) {
+                appendSilver(transform.silverRows(flagged.where(col(YOUNG))), appended, writer, batchId);
             }
-            finally {
-                events.unpersist();
+            else {
+                // Nothing to append, but the batch ran here: the next one is known new without a look into history.
+                appendedBatches.put(silverTag(writer), batchId);
             }
+            timer.step("append");
+            if (merged > 0) {
+                mergeIntoSilver(transform.silverRows(flagged.where(not(col(YOUNG)))));
+                timer.step("merge");
+            }
+            if (appended + merged > 0) {
+                publishEnriched(transform.silverRows(flagged));
+            }
+            timer.step("publish");
+            writeBronze(flagged, records.getList(5), writer, batchId);
+            timer.step("bronze");
+            if (quarantined > 0) {
+                appendQuarantine(transform.quarantineRows(flagged), writer, batchId);
+                timer.step("quarantine");
+            }
+            results.keySet().removeIf(id -> id < batchId - 100);
+            results.put(batchId, result);
+            LOG.info("batch {}: bronze {}, silver {} appended + {} checked against silver, {} copies left out, quarantine {}, late {},"
+                    + " bots {} ({})", batchId, result.bronze(), appended, merged, duplicates, quarantined, result.late(), result.bots(), timer);
+            return result;
         }
         finally {
             flagged.unpersist();
@@ -382,7 +378,7 @@ public final class StreamingJob {
      * <p>This is what Delta's {@code txnAppId}/{@code txnVersion} would do, without their price: Delta 4.3 answers
      * every such check by reconstructing the table's state with a Spark job (about half a second a batch here).
      */
-    void appendSilver(Dataset<Row> events, String writer, long batchId) {
+    void appendSilver(Dataset<Row> events, long rows, String writer, long batchId) {
         String tag = silverTag(writer);
         Long previous = appendedBatches.remove(tag);
         boolean firstOfNewCheckpoint = previous == null && batchId == 0 && !writer.equals(DIRECT) && newCheckpoint.compareAndSet(true, false);
@@ -400,8 +396,10 @@ public final class StreamingJob {
             }
         }
         // One file per day and event name, not one per task and partition: a second of events is small, and every
-        // file written (and later read) costs more than its rows.
-        events.repartition(col(EventColumns.EVENT_DATE), col("event_name")).write().format("delta").mode(SaveMode.Append)
+        // file written (and later read) costs more than its rows. A small batch is written by one task, which needs no
+        // shuffle (a stage less on the way to silver); a big one is spread over tasks by day and event name.
+        Dataset<Row> perFile = rows <= ONE_WRITER_ROWS ? events.coalesce(1) : events.repartition(col(EventColumns.EVENT_DATE), col("event_name"));
+        perFile.write().format("delta").mode(SaveMode.Append)
                 .option("userMetadata", tag + BATCH_TAG + batchId)
                 .save(paths.silverEvents());
         appendedBatches.put(tag, batchId);

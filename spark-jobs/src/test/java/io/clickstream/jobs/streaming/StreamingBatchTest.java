@@ -80,19 +80,46 @@ class StreamingBatchTest {
         java.util.function.LongSupplier silverRows = () -> spark.read().format("delta").load(paths.silverEvents()).count();
 
         StreamingJob before = new StreamingJob(spark, config, EventContract.current());
-        before.appendSilver(events.apply(0), "q1", 0);    // none of q1's commits in silver yet: goes through MERGE
-        before.appendSilver(events.apply(1), "q1", 1);    // right after batch 0 in this process: appended, tagged
+        before.appendSilver(events.apply(0), 3, "q1", 0);    // none of q1's commits in silver yet: goes through MERGE
+        before.appendSilver(events.apply(1), 3, "q1", 1);    // right after batch 0 in this process: appended, tagged
         assertEquals(6, silverRows.getAsLong());
         assertEquals("clickstream_lake_silver_q1 batch 1", io.delta.tables.DeltaTable.forPath(spark, paths.silverEvents()).history(1)
                 .select("userMetadata").first().getString(0));
 
         StreamingJob restarted = new StreamingJob(spark, config, EventContract.current());
-        restarted.appendSilver(events.apply(1), "q1", 1); // the batch again, as after a crash before the checkpoint's commit
+        restarted.appendSilver(events.apply(1), 3, "q1", 1); // the batch again, as after a crash before the checkpoint's commit
         assertEquals(6, silverRows.getAsLong(), "a batch in silver's history is not appended twice");
-        restarted.appendSilver(events.apply(2), "q1", 2);
+        restarted.appendSilver(events.apply(2), 3, "q1", 2);
         assertEquals(9, silverRows.getAsLong());
-        new StreamingJob(spark, config, EventContract.current()).appendSilver(events.apply(2), "q1", 1);
+        new StreamingJob(spark, config, EventContract.current()).appendSilver(events.apply(2), 3, "q1", 1);
         assertEquals(9, silverRows.getAsLong(), "an older batch than the writer's newest is in silver too");
+    }
+
+    @Test
+    void anAppendWritesOneFilePerDayAndEventNameWhetherOneTaskOrSeveralWriteIt() {
+        JobsConfig config = SharedSpark.config(lake);
+        LakePaths paths = new LakePaths(config.lakeRoot());
+        SilverTransform transform = new SilverTransform(EventContract.current());
+        StudentEventFlags flags = StudentEventFlags.of(config.streaming());
+        java.util.function.IntFunction<Dataset<Row>> events = n -> {
+            List<String> values = new java.util.ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                values.add("{\"event_id\":\"f" + n + "-" + i + "\",\"student_id\":\"s" + i + "\",\"event_name\":\"" + (i % 2 == 0 ? "click" : "page_view")
+                        + "\",\"page_url\":\"/\",\"session_id\":\"q\",\"timestamp\":\"2026-11-2" + (i % 3 == 0 ? 1 : 0) + "T10:00:0" + n + "Z\"}");
+            }
+            // Spread over several partitions, as a batch coming out of the state store is.
+            return transform.silverRows(transform.typed(flags.flagBatch(transform.keys(SharedSpark.kafkaRecords(values, 100L * n,
+                    Instant.parse("2026-11-21T10:00:10Z"))))).repartition(3), config.streaming().lateAfter());
+        };
+        StreamingJob job = new StreamingJob(spark, config, EventContract.current());
+        java.util.function.Supplier<Long> filesOfLastCommit = () -> Long.parseLong(io.delta.tables.DeltaTable.forPath(spark, paths.silverEvents())
+                .history(1).select("operationMetrics").first().<String, String>getJavaMap(0).get("numFiles"));
+        job.appendSilver(events.apply(0), 12, "files", 0);                          // a writer's first batch: merged
+        job.appendSilver(events.apply(1), 12, "files", 1);                          // small: one task writes it
+        assertEquals(4, filesOfLastCommit.get(), "two days x two event names");
+        job.appendSilver(events.apply(2), StreamingJob.ONE_WRITER_ROWS + 1, "files", 2); // big: spread by day and event name
+        assertEquals(4, filesOfLastCommit.get(), "two days x two event names");
+        assertEquals(36, spark.read().format("delta").load(paths.silverEvents()).where("event_id LIKE 'f%'").count());
     }
 
     @Test
