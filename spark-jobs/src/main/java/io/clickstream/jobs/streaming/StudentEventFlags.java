@@ -124,47 +124,130 @@ public final class StudentEventFlags implements Serializable {
      * A student's written event ids as fingerprints: a canonical UUID is its own 128 bits (exact), any other id the
      * first 128 bits of its SHA-256 (two different ids of one student within the horizon share them with a probability
      * of about 2^-128 per pair). Each with the processing time it was first written, to forget it after the horizon.
+     *
+     * <p>The state keeps them sorted by fingerprint, so a batch looks its few events up by binary search and writes
+     * the state back with one merge, instead of loading every id the student wrote within the horizon into a hash map
+     * (a busy student has a thousand; the stream touches thousands of students per batch). State written unsorted (by
+     * an earlier version) is sorted on first use.
      */
     static final class WrittenEventIds implements WrittenIds {
-        private record Fingerprint(long high, long low) {}
+        private record Fingerprint(long high, long low) implements Comparable<Fingerprint> {
+            @Override
+            public int compareTo(Fingerprint other) {
+                int high = Long.compare(this.high, other.high);
+                return high != 0 ? high : Long.compare(low, other.low);
+            }
+        }
 
-        private final Map<Fingerprint, Long> written = new HashMap<>();
         private final long horizonMillis;
+        /** Fingerprints from the state, two longs each, sorted; {@link #at} holds when each was written (may be renewed). */
+        private final long[] ids;
+        private final long[] at;
+        /** Ids first written in this batch, not in {@link #ids}. */
+        private final Map<Fingerprint, Long> added = new HashMap<>();
 
         WrittenEventIds(StudentState state, long horizonMillis) {
             this.horizonMillis = horizonMillis;
-            long[] ids = state.getWrittenIds();
-            long[] at = state.getWrittenAt();
-            for (int i = 0; i < at.length && 2 * i + 1 < ids.length; i++) {
-                written.put(new Fingerprint(ids[2 * i], ids[2 * i + 1]), at[i]);
+            int n = Math.min(state.getWrittenAt().length, state.getWrittenIds().length / 2);
+            long[] ids = java.util.Arrays.copyOf(state.getWrittenIds(), 2 * n);
+            long[] at = java.util.Arrays.copyOf(state.getWrittenAt(), n);
+            if (!sorted(ids)) {
+                Integer[] order = new Integer[n];
+                java.util.Arrays.setAll(order, i -> i);
+                java.util.Arrays.sort(order, Comparator.<Integer>comparingLong(i -> ids[2 * i]).thenComparingLong(i -> ids[2 * i + 1]));
+                long[] sortedIds = new long[2 * n];
+                long[] sortedAt = new long[n];
+                for (int i = 0; i < n; i++) {
+                    sortedIds[2 * i] = ids[2 * order[i]];
+                    sortedIds[2 * i + 1] = ids[2 * order[i] + 1];
+                    sortedAt[i] = at[order[i]];
+                }
+                this.ids = sortedIds;
+                this.at = sortedAt;
             }
+            else {
+                this.ids = ids;
+                this.at = at;
+            }
+        }
+
+        private static boolean sorted(long[] ids) {
+            for (int i = 2; i < ids.length; i += 2) {
+                if (compare(ids[i - 2], ids[i - 1], ids[i], ids[i + 1]) > 0) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private static int compare(long high, long low, long otherHigh, long otherLow) {
+            int byHigh = Long.compare(high, otherHigh);
+            return byHigh != 0 ? byHigh : Long.compare(low, otherLow);
+        }
+
+        /** Index of the fingerprint in {@link #at}, or -1. */
+        private int indexOf(Fingerprint fingerprint) {
+            int low = 0;
+            int high = at.length - 1;
+            while (low <= high) {
+                int middle = (low + high) >>> 1;
+                int order = compare(ids[2 * middle], ids[2 * middle + 1], fingerprint.high(), fingerprint.low());
+                if (order == 0) {
+                    return middle;
+                }
+                if (order < 0) {
+                    low = middle + 1;
+                }
+                else {
+                    high = middle - 1;
+                }
+            }
+            return -1;
         }
 
         @Override
         public boolean firstWrite(String eventId, long processingMillis) {
             Fingerprint fingerprint = fingerprint(eventId);
-            Long at = written.get(fingerprint);
-            if (at != null && at >= processingMillis - horizonMillis) {
+            int index = indexOf(fingerprint);
+            long since = processingMillis - horizonMillis;
+            if (index >= 0) {
+                if (at[index] >= since) {
+                    return false;
+                }
+                at[index] = processingMillis;
+                return true;
+            }
+            Long addedAt = added.get(fingerprint);
+            if (addedAt != null && addedAt >= since) {
                 return false;
             }
-            written.put(fingerprint, processingMillis);
+            added.put(fingerprint, processingMillis);
             return true;
         }
 
-        /** Stores the ids written at or after {@code forgetBefore} in {@code state}. */
+        /** Stores the ids written at or after {@code forgetBefore} in {@code state}, sorted by fingerprint. */
         void saveTo(StudentState state, long forgetBefore) {
-            long[] ids = new long[2 * written.size()];
-            long[] at = new long[written.size()];
+            List<Map.Entry<Fingerprint, Long>> news = new ArrayList<>(added.entrySet());
+            news.sort(Map.Entry.comparingByKey());
+            long[] mergedIds = new long[ids.length + 2 * news.size()];
+            long[] mergedAt = new long[at.length + news.size()];
             int n = 0;
-            for (Map.Entry<Fingerprint, Long> entry : written.entrySet()) {
-                if (entry.getValue() >= forgetBefore) {
-                    ids[2 * n] = entry.getKey().high();
-                    ids[2 * n + 1] = entry.getKey().low();
-                    at[n++] = entry.getValue();
+            int old = 0;
+            int fresh = 0;
+            while (old < at.length || fresh < news.size()) {
+                boolean takeOld = fresh == news.size() || (old < at.length
+                        && compare(ids[2 * old], ids[2 * old + 1], news.get(fresh).getKey().high(), news.get(fresh).getKey().low()) < 0);
+                long high = takeOld ? ids[2 * old] : news.get(fresh).getKey().high();
+                long low = takeOld ? ids[2 * old + 1] : news.get(fresh).getKey().low();
+                long written = takeOld ? at[old++] : news.get(fresh++).getValue();
+                if (written >= forgetBefore) {
+                    mergedIds[2 * n] = high;
+                    mergedIds[2 * n + 1] = low;
+                    mergedAt[n++] = written;
                 }
             }
-            state.setWrittenIds(java.util.Arrays.copyOf(ids, 2 * n));
-            state.setWrittenAt(java.util.Arrays.copyOf(at, n));
+            state.setWrittenIds(java.util.Arrays.copyOf(mergedIds, 2 * n));
+            state.setWrittenAt(java.util.Arrays.copyOf(mergedAt, n));
         }
 
         private static Fingerprint fingerprint(String eventId) {

@@ -52,6 +52,39 @@ class StudentEventFlagsTest {
     }
 
     @Test
+    void writtenIdsAreKeptSortedSoABatchLooksItsEventsUpAndStateFromAnEarlierVersionIsSortedOnFirstUse() {
+        long now = Instant.parse("2026-11-20T10:00:00Z").toEpochMilli();
+        long horizon = Duration.ofMinutes(30).toMillis();
+        // As an earlier version stored them: in no particular order.
+        StudentState earlier = new StudentState();
+        earlier.setWrittenIds(new long[] {5, 1, -3, 7, 5, 0, 2, 2});
+        earlier.setWrittenAt(new long[] {now - 1_000, now - 2_000, now - horizon - 1, now - 3_000});
+        StudentEventFlags.WrittenEventIds ids = flags.writtenIds(earlier);
+        java.util.Random random = new java.util.Random(7);
+        List<String> written = new ArrayList<>();
+        for (int i = 0; i < 1_000; i++) {
+            String id = i % 2 == 0 ? new java.util.UUID(random.nextLong(), random.nextLong()).toString() : "event-" + i;
+            assertTrue(ids.firstWrite(id, now), id);
+            written.add(id);
+        }
+        for (String id : written) {
+            assertFalse(ids.firstWrite(id, now + 1), "written in this batch: " + id);
+        }
+        ids.saveTo(earlier, now - horizon);
+        assertEquals(1_003, earlier.getWrittenAt().length, "the id written before the horizon is forgotten");
+        long[] saved = earlier.getWrittenIds();
+        for (int i = 2; i < saved.length; i += 2) {
+            assertTrue(saved[i - 2] < saved[i] || (saved[i - 2] == saved[i] && saved[i - 1] < saved[i + 1]), "sorted by fingerprint at " + i / 2);
+        }
+        StudentEventFlags.WrittenEventIds next = flags.writtenIds(earlier);
+        for (String id : written) {
+            assertFalse(next.firstWrite(id, now + 60_000), "a copy in the next batch: " + id);
+        }
+        assertTrue(next.firstWrite("new", now + 60_000));
+        assertTrue(next.firstWrite(written.get(0), now + horizon + 1), "past the horizon an id is new again");
+    }
+
+    @Test
     void sessionsSplitOnInactivityAndOnANewClientSessionAcrossBatches() {
         long now = Instant.parse("2026-11-21T12:00:00Z").toEpochMilli();
         List<Row> rows = new ArrayList<>(batch(now, event("a", "10:00:00", "c1"), event("b", "10:20:00", "c1")));
