@@ -68,8 +68,11 @@ public final class StreamingJob {
     static final String STATE_SINCE_FILE = "_state_since";
     /** In the checkpoint folder: the layout of the checkpoint's state; a checkpoint without it (or with another) is retired. */
     static final String STATE_FORMAT_FILE = "_state_format";
-    /** The state's layout: {@link StudentEventFlags#flagStream}, a {@link StudentState} per student with event id fingerprints. */
-    static final String STATE_FORMAT = "flatMapGroupsWithState/StudentState/written-id-fingerprints";
+    /**
+     * The state's layout: {@link StudentEventFlags#flagStream}, a {@link StudentState} per student with event id
+     * fingerprints sorted and the recent event times as a primitive array.
+     */
+    static final String STATE_FORMAT = "flatMapGroupsWithState/StudentState/sorted-id-fingerprints,recent-times-array";
     private static final Logger LOG = LoggerFactory.getLogger(StreamingJob.class);
 
     private final SparkSession spark;

@@ -127,8 +127,7 @@ public final class StudentEventFlags implements Serializable {
      *
      * <p>The state keeps them sorted by fingerprint, so a batch looks its few events up by binary search and writes
      * the state back with one merge, instead of loading every id the student wrote within the horizon into a hash map
-     * (a busy student has a thousand; the stream touches thousands of students per batch). State written unsorted (by
-     * an earlier version) is sorted on first use.
+     * (a busy student has a thousand; the stream touches thousands of students per batch).
      */
     static final class WrittenEventIds implements WrittenIds {
         private record Fingerprint(long high, long low) implements Comparable<Fingerprint> {
@@ -149,35 +148,8 @@ public final class StudentEventFlags implements Serializable {
         WrittenEventIds(StudentState state, long horizonMillis) {
             this.horizonMillis = horizonMillis;
             int n = Math.min(state.getWrittenAt().length, state.getWrittenIds().length / 2);
-            long[] ids = java.util.Arrays.copyOf(state.getWrittenIds(), 2 * n);
-            long[] at = java.util.Arrays.copyOf(state.getWrittenAt(), n);
-            if (!sorted(ids)) {
-                Integer[] order = new Integer[n];
-                java.util.Arrays.setAll(order, i -> i);
-                java.util.Arrays.sort(order, Comparator.<Integer>comparingLong(i -> ids[2 * i]).thenComparingLong(i -> ids[2 * i + 1]));
-                long[] sortedIds = new long[2 * n];
-                long[] sortedAt = new long[n];
-                for (int i = 0; i < n; i++) {
-                    sortedIds[2 * i] = ids[2 * order[i]];
-                    sortedIds[2 * i + 1] = ids[2 * order[i] + 1];
-                    sortedAt[i] = at[order[i]];
-                }
-                this.ids = sortedIds;
-                this.at = sortedAt;
-            }
-            else {
-                this.ids = ids;
-                this.at = at;
-            }
-        }
-
-        private static boolean sorted(long[] ids) {
-            for (int i = 2; i < ids.length; i += 2) {
-                if (compare(ids[i - 2], ids[i - 1], ids[i], ids[i + 1]) > 0) {
-                    return false;
-                }
-            }
-            return true;
+            this.ids = java.util.Arrays.copyOf(state.getWrittenIds(), 2 * n);
+            this.at = java.util.Arrays.copyOf(state.getWrittenAt(), n);
         }
 
         private static int compare(long high, long low, long otherHigh, long otherLow) {
@@ -314,15 +286,29 @@ public final class StudentEventFlags implements Serializable {
 
     /** More than botEventsPerMinute events in the minute up to {@code time}, counting this one. */
     private boolean tooFast(StudentState state, long time) {
-        List<Long> recent = state.getRecentEventMillis();
-        recent.add(time);
-        recent.sort(null);
-        long newest = recent.get(recent.size() - 1);
-        recent.removeIf(millis -> millis <= newest - MINUTE);
-        while (recent.size() > botEventsPerMinute + 1) {
-            recent.remove(0);
+        long[] old = state.getRecentEventMillis();
+        // The newest times, ascending, with this one in its place; times a minute or more behind the newest are dropped.
+        int at = java.util.Arrays.binarySearch(old, time);
+        at = at < 0 ? -at - 1 : at;
+        long[] recent = new long[old.length + 1];
+        System.arraycopy(old, 0, recent, 0, at);
+        recent[at] = time;
+        System.arraycopy(old, at, recent, at + 1, old.length - at);
+        long newest = recent[recent.length - 1];
+        int from = 0;
+        while (from < recent.length && recent[from] <= newest - MINUTE) {
+            from++;
         }
-        return recent.stream().filter(millis -> millis > time - MINUTE && millis <= time).count() > botEventsPerMinute;
+        from = Math.max(from, recent.length - (botEventsPerMinute + 1));
+        recent = java.util.Arrays.copyOfRange(recent, from, recent.length);
+        state.setRecentEventMillis(recent);
+        int inMinute = 0;
+        for (long millis : recent) {
+            if (millis > time - MINUTE && millis <= time) {
+                inMinute++;
+            }
+        }
+        return inMinute > botEventsPerMinute;
     }
 
     /** Students group by their pseudonym; anything that is not a valid event is a group of its own (no state). */

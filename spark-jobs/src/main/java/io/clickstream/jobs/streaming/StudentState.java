@@ -1,8 +1,6 @@
 package io.clickstream.jobs.streaming;
 
 import java.io.Serializable;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * What the streaming job remembers per student between micro-batches (Spark's state store, a Java
@@ -18,7 +16,7 @@ public class StudentState implements Serializable {
     private String sessionKey;
     private String clientSession;
     private long lastEventMillis;
-    private List<Long> recentEventMillis = new ArrayList<>();
+    private long[] recentEventMillis = new long[0];
 
     /** The fingerprints of the event ids written within the horizon, two longs each. */
     public long[] getWrittenIds() {
@@ -64,12 +62,16 @@ public class StudentState implements Serializable {
         this.lastEventMillis = lastEventMillis;
     }
 
-    /** Event times (epoch ms) of the newest events, at most bot-events-per-minute + 1 of the last minute. */
-    public List<Long> getRecentEventMillis() {
+    /**
+     * Event times (epoch ms) of the newest events, ascending, at most bot-events-per-minute + 1 of the last minute.
+     * A primitive array: Spark reads every student's state back each batch (to check timeouts), and a list of boxed
+     * numbers made that the state pass's biggest cost.
+     */
+    public long[] getRecentEventMillis() {
         return recentEventMillis;
     }
 
-    public void setRecentEventMillis(List<Long> recentEventMillis) {
-        this.recentEventMillis = recentEventMillis == null ? new ArrayList<>() : new ArrayList<>(recentEventMillis);
+    public void setRecentEventMillis(long[] recentEventMillis) {
+        this.recentEventMillis = recentEventMillis == null ? new long[0] : recentEventMillis;
     }
 }

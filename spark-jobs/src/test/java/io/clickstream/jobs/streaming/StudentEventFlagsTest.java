@@ -1,5 +1,6 @@
 package io.clickstream.jobs.streaming;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -52,13 +53,12 @@ class StudentEventFlagsTest {
     }
 
     @Test
-    void writtenIdsAreKeptSortedSoABatchLooksItsEventsUpAndStateFromAnEarlierVersionIsSortedOnFirstUse() {
+    void writtenIdsAreKeptSortedByFingerprintSoABatchLooksItsEventsUpAndSavesWithOneMerge() {
         long now = Instant.parse("2026-11-20T10:00:00Z").toEpochMilli();
         long horizon = Duration.ofMinutes(30).toMillis();
-        // As an earlier version stored them: in no particular order.
         StudentState earlier = new StudentState();
-        earlier.setWrittenIds(new long[] {5, 1, -3, 7, 5, 0, 2, 2});
-        earlier.setWrittenAt(new long[] {now - 1_000, now - 2_000, now - horizon - 1, now - 3_000});
+        earlier.setWrittenIds(new long[] {-3, 7, 2, 2, 5, 0, 5, 1});
+        earlier.setWrittenAt(new long[] {now - 2_000, now - 3_000, now - horizon - 1, now - 1_000});
         StudentEventFlags.WrittenEventIds ids = flags.writtenIds(earlier);
         java.util.Random random = new java.util.Random(7);
         List<String> written = new ArrayList<>();
@@ -117,6 +117,13 @@ class StudentEventFlagsTest {
         }
         // 3 + 4 events within the minute up to 10:00:48; the sixth is the first over 5.
         assertEquals(List.of(false, false, true, true), fast.stream().map(row -> row.<Boolean>getAs(StudentEventFlags.RATE_BOT)).toList());
+        assertArrayEquals(new long[] {20, 40, 45, 46, 47, 48}, java.util.Arrays.stream(state.getRecentEventMillis())
+                .map(millis -> (millis - Instant.parse("2026-11-20T10:00:00Z").toEpochMilli()) / 1_000).toArray(),
+                "the newest bot-events-per-minute + 1 times are kept, ascending");
+        // An event that arrives late, in a quiet minute long before the kept times, is not fast; the kept times stay.
+        assertEquals(List.of(false), batch(now + 10, event("old", "09:50:00", "c")).stream()
+                .map(row -> row.<Boolean>getAs(StudentEventFlags.RATE_BOT)).toList());
+        assertEquals(6, state.getRecentEventMillis().length);
     }
 
     @Test
