@@ -47,12 +47,13 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * {@code KafkaConsumer} reads them all (the ceiling); (2) the streaming job starts on a fresh lake
  * and works the backlog off, timed from its first to its last record by its own Prometheus
  * counters; (3) with the job caught up, events go through ingest at {@code --rate} events/s for
- * {@code --seconds}, and each one's freshness is the time from its HTTP acceptance to its arrival
- * on the enriched topic, which the job publishes right after the silver commit (an upper bound of
- * "visible in silver").
+ * {@code --warmup} seconds (not counted: the job settles after the backlog) and then {@code --seconds},
+ * and each one's freshness is the time from its HTTP acceptance to its arrival on the enriched
+ * topic, which the job publishes right after the silver commit (an upper bound of "visible in
+ * silver"). The warm-up's figures are printed too.
  *
- * <p>How to run: {@code bench/streaming [--events N] [--rate EVENTS_PER_SECOND] [--seconds N]}; it
- * prints a table and the streaming JVM's memory.
+ * <p>How to run: {@code bench/streaming [--events N] [--rate EVENTS_PER_SECOND] [--warmup N] [--seconds N]};
+ * it prints a table and the streaming JVM's memory.
  */
 public final class StreamingBenchmark {
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -63,12 +64,15 @@ public final class StreamingBenchmark {
         long events = 2_000_000;
         int rate = 2_000;
         int seconds = 60;
+        int warmup = 15;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--events" -> events = Long.parseLong(args[++i]);
                 case "--rate" -> rate = Integer.parseInt(args[++i]);
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
-                default -> throw new IllegalArgumentException("usage: bench/streaming [--events N] [--rate EVENTS_PER_SECOND] [--seconds N]");
+                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException(
+                        "usage: bench/streaming [--events N] [--rate EVENTS_PER_SECOND] [--warmup N] [--seconds N]");
             }
         }
         Path home = Path.of(System.getProperty("clickstream.home", ".")).toAbsolutePath().normalize();
@@ -92,8 +96,9 @@ public final class StreamingBenchmark {
             double streamRate = awaitProcessed(stack, events, Duration.ofMinutes(30));
             Map<String, Long> memory = IngestBenchmark.memory(streamingPid(stack));
 
-            System.out.printf("  freshness: %d events/s through ingest for %d s%n", rate, seconds);
-            long[] freshness = freshness(stack, templates, rate, Duration.ofSeconds(seconds));
+            System.out.printf("  freshness: %d events/s through ingest, %d s of warm-up (not counted), then %d s measured%n", rate, warmup,
+                    seconds);
+            Freshness freshness = freshness(stack, templates, rate, Duration.ofSeconds(warmup), Duration.ofSeconds(seconds));
 
             System.out.println();
             System.out.printf("machine: %d cores, %s; broker, ingest and the streaming job (Spark local[2], %s heap) as local processes%n",
@@ -104,8 +109,11 @@ public final class StreamingBenchmark {
             System.out.printf("| raw KafkaConsumer (ceiling) | %d | %.0f | - | - | - | - |%n", events, consumeRate);
             System.out.printf("| Kafka -> bronze + silver, backlog | %d | %.0f | - | - | - | >= 50000 events/s |%n", events, streamRate);
             System.out.printf("| freshness at %d events/s, HTTP accepted -> in silver | %d | %d | %.2f | %.2f | %.2f | p95 <= 3 s |%n", rate,
-                    freshness.length, rate, percentile(freshness, 50) / 1000.0, percentile(freshness, 95) / 1000.0,
-                    percentile(freshness, 99) / 1000.0);
+                    freshness.measured().length, rate, percentile(freshness.measured(), 50) / 1000.0,
+                    percentile(freshness.measured(), 95) / 1000.0, percentile(freshness.measured(), 99) / 1000.0);
+            System.out.printf("| (warm-up: the first %d s after the backlog, not counted) | %d | %d | %.2f | %.2f | %.2f | - |%n", warmup,
+                    freshness.warmup().length, rate, percentile(freshness.warmup(), 50) / 1000.0, percentile(freshness.warmup(), 95) / 1000.0,
+                    percentile(freshness.warmup(), 99) / 1000.0);
             System.out.printf("%nstreaming / raw consume: %.0f %%; streaming JVM RSS %d MB (peak %d MB)%n", 100 * streamRate / consumeRate,
                     memory.getOrDefault("VmRSS", 0L) / 1024, memory.getOrDefault("VmHWM", 0L) / 1024);
         }
@@ -214,9 +222,13 @@ public final class StreamingBenchmark {
         }
     }
 
-    /** Milliseconds from HTTP acceptance to arrival on the enriched topic, per event sent at {@code rate} events/s for {@code duration}. */
-    private static long[] freshness(LocalStack stack, List<ObjectNode> templates, int rate, Duration duration) throws Exception {
+    /** Milliseconds from HTTP acceptance to arrival on the enriched topic, sorted: of the measured events and of the warm-up's. */
+    private record Freshness(long[] measured, long[] warmup) {}
+
+    /** Events at {@code rate} events/s for {@code warmup}, then for {@code duration}: the freshness of each. */
+    private static Freshness freshness(LocalStack stack, List<ObjectNode> templates, int rate, Duration warmup, Duration duration) throws Exception {
         Map<String, Long> acceptedAt = new ConcurrentHashMap<>();
+        Map<String, Long> warmupAcceptedAt = new ConcurrentHashMap<>();
         Map<String, Long> visibleAt = new ConcurrentHashMap<>();
         AtomicBoolean reading = new AtomicBoolean(true);
         Properties properties = new Properties();
@@ -246,7 +258,7 @@ public final class StreamingBenchmark {
         long tick = Duration.ofMillis(50).toNanos();
         long started = System.nanoTime();
         int next = 0;
-        for (long at = started; at - started < duration.toNanos(); at += tick) {
+        for (long at = started; at - started < warmup.toNanos() + duration.toNanos(); at += tick) {
             long wait = at - System.nanoTime();
             if (wait > 0) {
                 Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
@@ -255,18 +267,24 @@ public final class StreamingBenchmark {
             for (int i = 0; i < perTick; i++) {
                 batch.add(fresh(templates.get(next++ % templates.size())));
             }
-            post(stack, batch, acceptedAt);
+            post(stack, batch, at - started < warmup.toNanos() ? warmupAcceptedAt : acceptedAt);
         }
         long deadline = System.currentTimeMillis() + 60_000;
-        while (!visibleAt.keySet().containsAll(acceptedAt.keySet()) && System.currentTimeMillis() < deadline) {
+        while (!(visibleAt.keySet().containsAll(acceptedAt.keySet()) && visibleAt.keySet().containsAll(warmupAcceptedAt.keySet()))
+                && System.currentTimeMillis() < deadline) {
             Thread.sleep(200);
         }
         reading.set(false);
         reader.join();
-        long missing = acceptedAt.keySet().stream().filter(id -> !visibleAt.containsKey(id)).count();
+        long missing = java.util.stream.Stream.concat(acceptedAt.keySet().stream(), warmupAcceptedAt.keySet().stream())
+                .filter(id -> !visibleAt.containsKey(id)).count();
         if (missing > 0) {
             throw new IllegalStateException(missing + " accepted events never reached silver within a minute");
         }
+        return new Freshness(latencies(acceptedAt, visibleAt), latencies(warmupAcceptedAt, visibleAt));
+    }
+
+    private static long[] latencies(Map<String, Long> acceptedAt, Map<String, Long> visibleAt) {
         return acceptedAt.entrySet().stream().mapToLong(entry -> visibleAt.get(entry.getKey()) - entry.getValue()).sorted().toArray();
     }
 

@@ -6,7 +6,6 @@ import static org.apache.spark.sql.functions.concat;
 import static org.apache.spark.sql.functions.current_timestamp;
 import static org.apache.spark.sql.functions.date_format;
 import static org.apache.spark.sql.functions.from_json;
-import static org.apache.spark.sql.functions.get_json_object;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.to_date;
@@ -41,15 +40,24 @@ public final class SilverTransform {
     /** Column holding why a record cannot become a silver row; null for good rows. */
     static final String REASON = "quarantine_reason";
     private static final String PARSED = "parsed";
+    /** The known metadata keys of a record, each as the text of its value: metadata is parsed once, not once per key. */
+    private static final String METADATA = "parsed_metadata";
 
     private final EventContract contract;
     private final StructType publishedEvent;
     private final StructType silver;
+    private final StructType metadataAsText;
 
     public SilverTransform(EventContract contract) {
         this.contract = contract;
         this.publishedEvent = EventColumns.publishedEvent(contract);
         this.silver = EventColumns.silver(contract);
+        StructType metadata = new StructType();
+        for (EventField field : contract.metadataFields()) {
+            // As text, whatever the JSON type (a number's digits, an object's JSON): the typed value comes from try_cast.
+            metadata = metadata.add(field.name(), DataTypes.StringType, true);
+        }
+        this.metadataAsText = metadata;
     }
 
     /**
@@ -103,7 +111,8 @@ public final class SilverTransform {
      * {@code keyed} (the record, {@value #REASON}, and the flags of {@link StudentEventFlags} when present).
      */
     public Dataset<Row> typed(Dataset<Row> keyed) {
-        Dataset<Row> withParsed = keyed.withColumn(PARSED, from_json(col("raw_value"), publishedEvent, Map.of("mode", "PERMISSIVE")));
+        Dataset<Row> withParsed = keyed.withColumn(PARSED, from_json(col("raw_value"), publishedEvent, Map.of("mode", "PERMISSIVE")))
+                .withColumn(METADATA, from_json(col(PARSED + ".metadata"), metadataAsText, Map.of("mode", "PERMISSIVE")));
         List<String> present = List.of(keyed.columns());
         List<Column> columns = new ArrayList<>();
         for (StructField field : silver.fields()) {
@@ -198,7 +207,7 @@ public final class SilverTransform {
             return col(name);
         }
         if (contract.metadataFields().stream().map(EventField::name).anyMatch(name::equals)) {
-            return get_json_object(col(PARSED + ".metadata"), "$." + name).try_cast(field.dataType());
+            return col(METADATA + "." + name).try_cast(field.dataType());
         }
         return col(PARSED + "." + name);
     }

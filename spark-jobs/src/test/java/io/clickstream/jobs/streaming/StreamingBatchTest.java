@@ -1,6 +1,7 @@
 package io.clickstream.jobs.streaming;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.clickstream.jobs.JobsConfig;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -59,6 +61,32 @@ class StreamingBatchTest {
         assertEquals(1, Files.list(day).count(), "a replay must reuse the batch folder");
         assertTrue(!files.isEmpty());
         assertEquals(values.size(), spark.read().option("recursiveFileLookup", "true").json(day.toString()).count());
+    }
+
+    @Test
+    void metadataKeysBecomeTypedColumnsAndAValueOfTheWrongTypeBecomesNullNotAFailure() {
+        SilverTransform transform = new SilverTransform(EventContract.current());
+        String event = "{\"event_id\":\"%s\",\"student_id\":\"s\",\"event_name\":\"scroll\",\"page_url\":\"/\",\"session_id\":\"q\","
+                + "\"timestamp\":\"2026-11-20T10:00:00Z\",\"metadata\":%s}";
+        List<String> values = List.of(
+                String.format(event, "m1", "{\"scroll_depth\":75,\"duration\":1.5,\"query\":\"algebra\",\"other\":[1,2]}"),
+                String.format(event, "m2", "{\"scroll_depth\":\"50\",\"duration\":\"soon\",\"query\":42}"),
+                String.format(event, "m3", "{\"scroll_depth\":{\"percent\":5},\"query\":{\"text\":\"x\"},\"duration\":null}"),
+                String.format(event, "m4", "\"not an object\""));
+        Map<String, Row> rows = new java.util.HashMap<>();
+        transform.parse(SharedSpark.kafkaRecords(values, 0, Instant.parse("2026-11-20T10:00:01Z"))).collectAsList()
+                .forEach(row -> rows.put(row.getAs("event_id"), row));
+        assertEquals(75.0, rows.get("m1").<Double>getAs("scroll_depth"));
+        assertEquals(1.5, rows.get("m1").<Double>getAs("duration"));
+        assertEquals("algebra", rows.get("m1").getAs("query"));
+        assertEquals(50.0, rows.get("m2").<Double>getAs("scroll_depth"), "a number sent as text is still the number");
+        assertNull(rows.get("m2").getAs("duration"), "text that is no number: null, not a failed batch");
+        assertEquals("42", rows.get("m2").getAs("query"), "a number where text is expected: its digits");
+        assertNull(rows.get("m3").getAs("scroll_depth"));
+        assertEquals("{\"text\":\"x\"}", rows.get("m3").getAs("query"), "an object where text is expected: its JSON");
+        assertNull(rows.get("m3").getAs("duration"));
+        assertNull(rows.get("m4").getAs("scroll_depth"));
+        assertEquals(4, rows.size());
     }
 
     @Test
