@@ -93,17 +93,13 @@ class StreamingBatchTest {
     void aBatchAppendedBeforeARestartIsFoundInSilversHistoryAndNotAppendedAgain() {
         JobsConfig config = SharedSpark.config(lake);
         LakePaths paths = new LakePaths(config.lakeRoot());
-        SilverTransform transform = new SilverTransform(EventContract.current());
-        StudentEventFlags flags = StudentEventFlags.of(config.streaming());
         java.util.function.IntFunction<Dataset<Row>> events = n -> {
             List<String> values = new java.util.ArrayList<>();
             for (int i = 0; i < 3; i++) {
                 values.add("{\"event_id\":\"h" + n + "-" + i + "\",\"student_id\":\"s" + i + "\",\"event_name\":\"click\",\"page_url\":\"/\","
                         + "\"session_id\":\"q\",\"timestamp\":\"2026-11-20T10:00:0" + n + "Z\"}");
             }
-            Dataset<Row> flagged = transform.typed(flags.flagBatch(transform.keys(SharedSpark.kafkaRecords(values, 10L * n,
-                    Instant.parse("2026-11-20T10:00:10Z")))));
-            return transform.silverRows(flagged, config.streaming().lateAfter());
+            return silverRows(config, SharedSpark.kafkaRecords(values, 10L * n, Instant.parse("2026-11-20T10:00:10Z")));
         };
         java.util.function.LongSupplier silverRows = () -> spark.read().format("delta").load(paths.silverEvents()).count();
 
@@ -127,8 +123,6 @@ class StreamingBatchTest {
     void anAppendWritesOneFilePerDayAndEventNameWhetherOneTaskOrSeveralWriteIt() {
         JobsConfig config = SharedSpark.config(lake);
         LakePaths paths = new LakePaths(config.lakeRoot());
-        SilverTransform transform = new SilverTransform(EventContract.current());
-        StudentEventFlags flags = StudentEventFlags.of(config.streaming());
         java.util.function.IntFunction<Dataset<Row>> events = n -> {
             List<String> values = new java.util.ArrayList<>();
             for (int i = 0; i < 12; i++) {
@@ -136,8 +130,7 @@ class StreamingBatchTest {
                         + "\",\"page_url\":\"/\",\"session_id\":\"q\",\"timestamp\":\"2026-11-2" + (i % 3 == 0 ? 1 : 0) + "T10:00:0" + n + "Z\"}");
             }
             // Spread over several partitions, as a batch coming out of the state store is.
-            return transform.silverRows(transform.typed(flags.flagBatch(transform.keys(SharedSpark.kafkaRecords(values, 100L * n,
-                    Instant.parse("2026-11-21T10:00:10Z"))))).repartition(3), config.streaming().lateAfter());
+            return silverRows(config, SharedSpark.kafkaRecords(values, 100L * n, Instant.parse("2026-11-21T10:00:10Z")).repartition(3));
         };
         StreamingJob job = new StreamingJob(spark, config, EventContract.current());
         java.util.function.Supplier<Long> filesOfLastCommit = () -> Long.parseLong(io.delta.tables.DeltaTable.forPath(spark, paths.silverEvents())
@@ -294,5 +287,12 @@ class StreamingBatchTest {
         try (Stream<Path> walk = Files.walk(dir)) {
             return walk.filter(p -> p.toString().endsWith(".json.gz")).toList();
         }
+    }
+
+    /** Silver's rows of Kafka-shaped records, flagged as a batch from empty state. */
+    private static Dataset<Row> silverRows(JobsConfig config, Dataset<Row> records) {
+        SilverTransform transform = new SilverTransform(EventContract.current());
+        Dataset<Row> flagged = transform.typed(StudentEventFlags.of(config.streaming()).flagBatch(transform.keys(records)));
+        return transform.silverRows(flagged, config.streaming().lateAfter());
     }
 }
