@@ -52,11 +52,17 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * topic, which the job publishes right after the silver commit (an upper bound of "visible in
  * silver"). The warm-up's figures are printed too.
  *
- * <p>How to run: {@code bench/streaming [--events N] [--rate EVENTS_PER_SECOND] [--warmup N] [--seconds N]};
- * it prints a table and the streaming JVM's memory.
+ * <p>{@code --students N} gives every copy one of N students at random instead of its template's (the
+ * templates have 2 000, each sending about a thousand events a minute at the default rates): the
+ * per-student state then holds N students, as a large LMS's stream does.
+ *
+ * <p>How to run: {@code bench/streaming [--events N] [--rate EVENTS_PER_SECOND] [--warmup N] [--seconds N]
+ * [--students N]}; it prints a table and the streaming JVM's memory.
  */
 public final class StreamingBenchmark {
     private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** With {@code --students N}: the number of students the copies are spread over; 0 keeps each template's student. */
+    private static int students;
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final Pattern INPUT_ROWS = Pattern.compile("clickstream_stream_input_rows_total\\{query=\"clickstream_lake\"} ([0-9.E]+)");
 
@@ -71,8 +77,9 @@ public final class StreamingBenchmark {
                 case "--rate" -> rate = Integer.parseInt(args[++i]);
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                case "--students" -> students = Integer.parseInt(args[++i]);
                 default -> throw new IllegalArgumentException(
-                        "usage: bench/streaming [--events N] [--rate EVENTS_PER_SECOND] [--warmup N] [--seconds N]");
+                        "usage: bench/streaming [--events N] [--rate EVENTS_PER_SECOND] [--warmup N] [--seconds N] [--students N]");
             }
         }
         Path home = Path.of(System.getProperty("clickstream.home", ".")).toAbsolutePath().normalize();
@@ -101,9 +108,10 @@ public final class StreamingBenchmark {
             Freshness freshness = freshness(stack, templates, rate, Duration.ofSeconds(warmup), Duration.ofSeconds(seconds));
 
             System.out.println();
-            System.out.printf("machine: %d cores, %s; broker, ingest and the streaming job (Spark local[2], %s heap) as local processes%n",
+            System.out.printf("machine: %d cores, %s; broker, ingest and the streaming job (Spark local[2], %s heap) as local processes; %s%n",
                     Runtime.getRuntime().availableProcessors(), System.getProperty("os.name"),
-                    System.getenv().getOrDefault("CLICKSTREAM_SPARK_HEAP", "2g"));
+                    System.getenv().getOrDefault("CLICKSTREAM_SPARK_HEAP", "2g"),
+                    students > 0 ? "events spread over " + students + " students" : "the templates' 2000 students");
             System.out.println("| run | events | events/s | p50 s | p95 s | p99 s | target |");
             System.out.println("|---|---:|---:|---:|---:|---:|---|");
             System.out.printf("| raw KafkaConsumer (ceiling) | %d | %.0f | - | - | - | - |%n", events, consumeRate);
@@ -145,7 +153,8 @@ public final class StreamingBenchmark {
     }
 
     private static ObjectNode fresh(ObjectNode template) {
-        return template.deepCopy().put("event_id", UUID.randomUUID().toString()).put("timestamp", Instant.now().toString());
+        ObjectNode copy = template.deepCopy().put("event_id", UUID.randomUUID().toString()).put("timestamp", Instant.now().toString());
+        return students > 0 ? copy.put("student_id", "bench-student-" + java.util.concurrent.ThreadLocalRandom.current().nextInt(students)) : copy;
     }
 
     /** Posts a batch; on 200, records when each event was accepted in {@code acceptedAt} (when given). */
