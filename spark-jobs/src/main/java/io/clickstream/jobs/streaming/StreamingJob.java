@@ -371,7 +371,7 @@ public final class StreamingJob {
     }
 
     /**
-     * Appends a batch's young events to silver exactly once. Each append's commit carries its batch in its
+     * Appends a batch's young events ({@code rows} of them) to silver exactly once. Each append's commit carries its batch in its
      * {@code userMetadata} ({@code clickstream_lake_silver_<query id> batch <n>}). A batch that directly follows the
      * one this process just appended for the same query cannot have been written before; any other (the first after a
      * start, a retry after a failed write) is looked up in silver's history first: a writer's batches commit in order,
