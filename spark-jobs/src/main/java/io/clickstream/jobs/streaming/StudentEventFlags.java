@@ -133,8 +133,7 @@ public final class StudentEventFlags implements Serializable {
         private record Fingerprint(long high, long low) implements Comparable<Fingerprint> {
             @Override
             public int compareTo(Fingerprint other) {
-                int high = Long.compare(this.high, other.high);
-                return high != 0 ? high : Long.compare(low, other.low);
+                return compare(high, low, other.high, other.low);
             }
         }
 
