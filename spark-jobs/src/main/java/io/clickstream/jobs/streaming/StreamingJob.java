@@ -69,10 +69,10 @@ public final class StreamingJob {
     /** In the checkpoint folder: the layout of the checkpoint's state; a checkpoint without it (or with another) is retired. */
     static final String STATE_FORMAT_FILE = "_state_format";
     /**
-     * The state's layout: {@link StudentEventFlags#flagStream}, a {@link StudentState} per student with event id
-     * fingerprints sorted and the recent event times as a primitive array.
+     * The state's layout: {@link StudentEventFlags#flagStream}, a {@link StudentState} per student, stored as the bytes
+     * of {@link StudentState#toBytes} (event id fingerprints sorted, recent event times).
      */
-    static final String STATE_FORMAT = "flatMapGroupsWithState/StudentState/sorted-id-fingerprints,recent-times-array";
+    static final String STATE_FORMAT = "flatMapGroupsWithState/StudentState-bytes/layout-1";
     private static final Logger LOG = LoggerFactory.getLogger(StreamingJob.class);
 
     private final SparkSession spark;

@@ -76,12 +76,13 @@ public final class StudentEventFlags implements Serializable {
      * A stream: state per student across micro-batches (Spark's state store), dropped after the student has been quiet
      * for the horizon or the gap. The event ids written within the horizon are kept as 16-byte fingerprints in two
      * primitive arrays ({@link WrittenEventIds}): a student's state is rewritten whenever the student sends, so it is
-     * kept compact.
+     * kept compact. The state store holds each state as bytes ({@link StudentState#toBytes}), because Spark reads all
+     * of them back in every batch to find the timed-out students; only the students of the batch are decoded.
      */
     public Dataset<Row> flagStream(Dataset<Row> parsed) {
         return parsed.groupByKey((MapFunction<Row, String>) StudentEventFlags::groupOf, Encoders.STRING())
-                .flatMapGroupsWithState((FlatMapGroupsWithStateFunction<String, Row, StudentState, Row>) this::flagWithState,
-                        OutputMode.Append(), Encoders.bean(StudentState.class), Encoders.row(flaggedSchema(parsed.schema())),
+                .flatMapGroupsWithState((FlatMapGroupsWithStateFunction<String, Row, byte[], Row>) this::flagWithState,
+                        OutputMode.Append(), Encoders.BINARY(), Encoders.row(flaggedSchema(parsed.schema())),
                         GroupStateTimeout.ProcessingTimeTimeout());
     }
 
@@ -93,17 +94,17 @@ public final class StudentEventFlags implements Serializable {
                         writtenIds(new StudentState()), now).iterator(), Encoders.row(flaggedSchema(parsed.schema())));
     }
 
-    private Iterator<Row> flagWithState(String group, Iterator<Row> rows, GroupState<StudentState> state) {
+    private Iterator<Row> flagWithState(String group, Iterator<Row> rows, GroupState<byte[]> state) {
         if (state.hasTimedOut()) {
             state.remove();
             return java.util.Collections.emptyIterator();
         }
-        StudentState current = state.exists() ? state.get() : new StudentState();
+        StudentState current = state.exists() ? StudentState.fromBytes(state.get()) : new StudentState();
         WrittenEventIds written = writtenIds(current);
         List<Row> flagged = flag(group, rows, current, written, state.getCurrentProcessingTimeMs());
         if (isStudent(group)) {
             written.saveTo(current, state.getCurrentProcessingTimeMs() - horizonMillis);
-            state.update(current);
+            state.update(current.toBytes());
             state.setTimeoutDuration(Math.max(horizonMillis, sessionGapMillis) + MINUTE);
         }
         return flagged.iterator();
@@ -138,7 +139,11 @@ public final class StudentEventFlags implements Serializable {
         }
 
         private final long horizonMillis;
-        /** Fingerprints from the state, two longs each, sorted; {@link #at} holds when each was written (may be renewed). */
+        /**
+         * Fingerprints from the state, two longs each, sorted; {@link #at} holds when each was written. These are the
+         * state's own arrays (each batch decodes a fresh state): a renewed time is written into them, and
+         * {@link #saveTo} replaces both.
+         */
         private final long[] ids;
         private final long[] at;
         /** Ids first written in this batch, not in {@link #ids}. */
@@ -147,8 +152,8 @@ public final class StudentEventFlags implements Serializable {
         WrittenEventIds(StudentState state, long horizonMillis) {
             this.horizonMillis = horizonMillis;
             int n = Math.min(state.getWrittenAt().length, state.getWrittenIds().length / 2);
-            this.ids = java.util.Arrays.copyOf(state.getWrittenIds(), 2 * n);
-            this.at = java.util.Arrays.copyOf(state.getWrittenAt(), n);
+            this.ids = state.getWrittenIds().length == 2 * n ? state.getWrittenIds() : java.util.Arrays.copyOf(state.getWrittenIds(), 2 * n);
+            this.at = state.getWrittenAt().length == n ? state.getWrittenAt() : java.util.Arrays.copyOf(state.getWrittenAt(), n);
         }
 
         private static int compare(long high, long low, long otherHigh, long otherLow) {

@@ -23,7 +23,7 @@ class StudentEventFlagsTest {
     private static final String STUDENT = "s:p1";
     private final StudentEventFlags flags = new StudentEventFlags(Duration.ofMinutes(30), Duration.ofMinutes(30), 5);
     private final SilverTransform transform = new SilverTransform(EventContract.current());
-    private final StudentState state = new StudentState();
+    private StudentState state = new StudentState();
     private long offset;
 
     @Test
@@ -85,6 +85,33 @@ class StudentEventFlagsTest {
     }
 
     @Test
+    void theStateStoreHoldsEachStudentAsBytesThatReadBackWhole() {
+        StudentState full = new StudentState();
+        full.setWrittenIds(new long[] {Long.MIN_VALUE, -1, 0, Long.MAX_VALUE});
+        full.setWrittenAt(new long[] {1_700_000_000_000L, 1_700_000_000_001L});
+        full.setSessionKey("0123456789abcdef0123456789abcdef");
+        full.setClientSession("séance-✓");
+        full.setLastEventMillis(1_700_000_000_002L);
+        full.setRecentEventMillis(new long[] {3, 4, 5});
+        StudentState back = StudentState.fromBytes(full.toBytes());
+        assertArrayEquals(full.getWrittenIds(), back.getWrittenIds());
+        assertArrayEquals(full.getWrittenAt(), back.getWrittenAt());
+        assertEquals(full.getSessionKey(), back.getSessionKey());
+        assertEquals("séance-✓", back.getClientSession());
+        assertEquals(full.getLastEventMillis(), back.getLastEventMillis());
+        assertArrayEquals(full.getRecentEventMillis(), back.getRecentEventMillis());
+
+        StudentState empty = StudentState.fromBytes(new StudentState().toBytes());
+        assertNull(empty.getSessionKey());
+        assertNull(empty.getClientSession());
+        assertEquals(0, empty.getWrittenIds().length + empty.getWrittenAt().length + empty.getRecentEventMillis().length);
+        byte[] otherLayout = new StudentState().toBytes();
+        otherLayout[0] = 9;
+        assertTrue(org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> StudentState.fromBytes(otherLayout))
+                .getMessage().contains("layout 9"));
+    }
+
+    @Test
     void sessionsSplitOnInactivityAndOnANewClientSessionAcrossBatches() {
         long now = Instant.parse("2026-11-21T12:00:00Z").toEpochMilli();
         List<Row> rows = new ArrayList<>(batch(now, event("a", "10:00:00", "c1"), event("b", "10:20:00", "c1")));
@@ -143,10 +170,12 @@ class StudentEventFlagsTest {
     private List<Row> batch(long processingMillis, String... events) {
         List<Row> rows = parsed(events);
         rows.forEach(row -> assertEquals(STUDENT, StudentEventFlags.groupOf(row)));
-        // The stream keeps the written ids in the state between batches: save and read them back as it does.
+        // Between batches the stream keeps the state as bytes in the state store: decode, flag, save, encode as it does.
+        state = StudentState.fromBytes(state.toBytes());
         StudentEventFlags.WrittenEventIds ids = flags.writtenIds(state);
         List<Row> flagged = flags.flag(STUDENT, rows.iterator(), state, ids, processingMillis);
         ids.saveTo(state, processingMillis - Duration.ofMinutes(30).toMillis());
+        state = StudentState.fromBytes(state.toBytes());
         flagged.forEach(row -> assertNotNull(row.getAs(StudentEventFlags.DUPLICATE)));
         return flagged;
     }
