@@ -205,15 +205,14 @@ public final class StreamingJob {
             long bronzeRows = records.getLong(0);
             long quarantined = records.isNullAt(1) ? 0 : records.getLong(1);
             long duplicates = records.isNullAt(2) ? 0 : records.getLong(2);
-            long appended = records.isNullAt(3) ? 0 : records.getLong(3);
+            long youngRows = records.isNullAt(3) ? 0 : records.getLong(3);
             long merged = records.isNullAt(4) ? 0 : records.getLong(4);
-            BatchResult result = new BatchResult(batchId, bronzeRows, appended, merged, duplicates, quarantined,
-                    records.isNullAt(6) ? 0 : records.getLong(6), records.isNullAt(7) ? 0 : records.getLong(7));
             timer.step("state");
             // Silver first, then the enriched topic: they are what freshness is measured by. Bronze and quarantine follow in
             // the same batch; each write is idempotent for the batch id, so a crash anywhere replays the batch safely.
-            if (appended > 0) {
-                appendSilver(transform.silverRows(flagged.where(col(YOUNG))), appended, writer, batchId);
+            boolean youngMerged = false;
+            if (youngRows > 0) {
+                youngMerged = appendSilver(transform.silverRows(flagged.where(col(YOUNG))), youngRows, writer, batchId);
             }
             else {
                 // Nothing to append, but the batch ran here: the next one is known new without a look into history.
@@ -224,7 +223,7 @@ public final class StreamingJob {
                 mergeIntoSilver(transform.silverRows(flagged.where(not(col(YOUNG)))));
                 timer.step("merge");
             }
-            if (appended + merged > 0) {
+            if (youngRows + merged > 0) {
                 publishEnriched(transform.silverRows(flagged));
             }
             timer.step("publish");
@@ -234,6 +233,11 @@ public final class StreamingJob {
                 appendQuarantine(transform.quarantineRows(flagged), writer, batchId);
                 timer.step("quarantine");
             }
+            // Young rows that went through the MERGE (the first batch of a writer silver's history cannot vouch for) count as checked.
+            long appended = youngMerged ? 0 : youngRows;
+            merged += youngMerged ? youngRows : 0;
+            BatchResult result = new BatchResult(batchId, bronzeRows, appended, merged, duplicates, quarantined,
+                    records.isNullAt(6) ? 0 : records.getLong(6), records.isNullAt(7) ? 0 : records.getLong(7));
             results.keySet().removeIf(id -> id < batchId - 100);
             results.put(batchId, result);
             LOG.info("batch {}: bronze {}, silver {} appended + {} checked against silver, {} copies left out, quarantine {}, late {},"
@@ -377,11 +381,12 @@ public final class StreamingJob {
      * start, a retry after a failed write) is looked up in silver's history first: a writer's batches commit in order,
      * so its newest tagged commit tells whether this one is in. If the newest thousand commits hold none of its (a
      * new checkpoint, many other commits since), the batch goes through the insert-only MERGE instead.
+     * Returns true when it did (the batch's figures count those rows as checked against silver, not appended).
      *
      * <p>This is what Delta's {@code txnAppId}/{@code txnVersion} would do, without their price: Delta 4.3 answers
      * every such check by reconstructing the table's state with a Spark job (about half a second a batch here).
      */
-    void appendSilver(Dataset<Row> events, long rows, String writer, long batchId) {
+    boolean appendSilver(Dataset<Row> events, long rows, String writer, long batchId) {
         String tag = silverTag(writer);
         Long previous = appendedBatches.remove(tag);
         boolean firstOfNewCheckpoint = previous == null && batchId == 0 && !writer.equals(DIRECT) && newCheckpoint.compareAndSet(true, false);
@@ -390,12 +395,12 @@ public final class StreamingJob {
             if (Boolean.TRUE.equals(written)) {
                 LOG.info("batch {} of {} is in silver already (a replay after a restart): not appended again", batchId, tag);
                 appendedBatches.put(tag, batchId);
-                return;
+                return false;
             }
             if (written == null) {
                 mergeIntoSilver(events);
                 appendedBatches.put(tag, batchId);
-                return;
+                return true;
             }
         }
         // One file per day and event name, not one per task and partition: a second of events is small, and every
@@ -406,6 +411,7 @@ public final class StreamingJob {
                 .option("userMetadata", tag + BATCH_TAG + batchId)
                 .save(paths.silverEvents());
         appendedBatches.put(tag, batchId);
+        return false;
     }
 
     private static String silverTag(String writer) {

@@ -1,6 +1,7 @@
 package io.clickstream.jobs.streaming;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -104,8 +105,8 @@ class StreamingBatchTest {
         java.util.function.LongSupplier silverRows = () -> spark.read().format("delta").load(paths.silverEvents()).count();
 
         StreamingJob before = new StreamingJob(spark, config, EventContract.current());
-        before.appendSilver(events.apply(0), 3, "q1", 0);    // none of q1's commits in silver yet: goes through MERGE
-        before.appendSilver(events.apply(1), 3, "q1", 1);    // right after batch 0 in this process: appended, tagged
+        assertTrue(before.appendSilver(events.apply(0), 3, "q1", 0), "none of q1's commits in silver yet: goes through MERGE");
+        assertFalse(before.appendSilver(events.apply(1), 3, "q1", 1), "right after batch 0 in this process: appended, tagged");
         assertEquals(6, silverRows.getAsLong());
         assertEquals("clickstream_lake_silver_q1 batch 1", io.delta.tables.DeltaTable.forPath(spark, paths.silverEvents()).history(1)
                 .select("userMetadata").first().getString(0));
