@@ -74,6 +74,11 @@ public record LakePaths(String root) {
         return root + "/monitoring/pipeline_metrics";
     }
 
+    /** Erase requests the erase job hands to the streaming job (see privacy.EraseJob). */
+    public String eraseRequests() {
+        return root + "/_erase_requests";
+    }
+
     public String checkpoint(String queryName) {
         return root + "/_checkpoints/" + queryName;
     }

@@ -1,11 +1,9 @@
 package io.clickstream.jobs.privacy;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.lit;
-
 import io.clickstream.jobs.JobsConfig;
 import io.clickstream.jobs.lake.LakePaths;
 import io.clickstream.jobs.lake.Sparks;
+import io.delta.exceptions.DeltaConcurrentModificationException;
 import io.delta.tables.DeltaTable;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
@@ -15,7 +13,9 @@ import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
@@ -23,8 +23,9 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Erases one student from every layer of the lake, for a GDPR erasure request: silver events,
@@ -32,6 +33,14 @@ import org.apache.spark.sql.SparkSession;
  * quarantine, student features, bot anomalies), and the bronze records, whose files are rewritten
  * without them. It takes the pseudonym, never the raw id ({@code bin/clickstream erase} computes it
  * with the deployment's key), and prints what it removed from each place.
+ *
+ * <p>While the streaming job runs, silver's part goes through it: Delta (open source) isolates every write as
+ * Serializable, so a DELETE of a student (a predicate on no partition column) conflicts with any append committed while
+ * it runs, and the stream appends every second, so a DELETE beside it fails however often it is retried. The erase
+ * job leaves a request ({@link EraseRequests}); the stream, silver's one writer, applies it between its writes (checking
+ * every {@link #REQUEST_CHECK_INTERVAL}; the stream pauses while it deletes) and answers with the rows it removed. When
+ * no streaming job has looked for requests within {@link #STREAM_ALIVE_WITHIN} (none runs, or it stopped), the erase
+ * job deletes them itself. Gold tables, written by scheduled jobs, are retried when a concurrent write conflicts.
  *
  * <p>What it cannot remove, and says so: Delta keeps the files of earlier table versions until the
  * maintenance job's VACUUM passes the retention (7 days by default), and Kafka keeps its records
@@ -41,40 +50,150 @@ import org.apache.spark.sql.SparkSession;
  * --pseudonym HEX}); it prints one line per place, such as {@code silver.clickstream_processed: 42 rows}.
  */
 public final class EraseJob {
+    /** How often the streaming job looks for erase requests ({@link #applyRequests}). */
+    public static final Duration REQUEST_CHECK_INTERVAL = Duration.ofSeconds(10);
+    /** A streaming job that looked for requests within this runs, and takes the request. */
+    static final Duration STREAM_ALIVE_WITHIN = Duration.ofMinutes(1);
+    /** How long the erase job waits for the streaming job's answer. */
+    static final Duration STREAM_WAIT = Duration.ofMinutes(10);
+    /** Tries of one DELETE when concurrent writes conflict with it. */
+    private static final int DELETE_ATTEMPTS = 5;
+    private static final Logger LOG = LoggerFactory.getLogger(EraseJob.class);
+
     private final SparkSession spark;
     private final LakePaths paths;
+    private final EraseRequests requests;
 
     public EraseJob(SparkSession spark, JobsConfig config) {
         this.spark = spark;
         this.paths = new LakePaths(config.lakeRoot());
+        this.requests = new EraseRequests(paths.eraseRequests(), spark.sparkContext().hadoopConfiguration());
     }
 
     /** Removes the student everywhere; returns rows (records for bronze) removed per place, in the order erased. */
     public Map<String, Long> erase(String pseudonym) {
-        if (!pseudonym.matches("[0-9a-f]{16,128}")) {
-            throw new IllegalArgumentException("a pseudonym is the hex HMAC that silver stores, not a raw student id");
-        }
-        Map<String, Long> removed = new LinkedHashMap<>();
-        removed.put("silver.clickstream_processed", delete(paths.silverEvents(), col("student_id").equalTo(lit(pseudonym))));
-        removed.put("silver.clickstream_quarantine", delete(paths.silverQuarantine(), col("raw_value").contains(pseudonym)));
-        removed.put("gold.sessions", delete(paths.goldSessions(), col("student_id").equalTo(lit(pseudonym))));
-        removed.put("gold.sessions_quarantine", delete(paths.goldSessionsQuarantine(), col("student_id").equalTo(lit(pseudonym))));
-        removed.put("gold.student_features", delete(paths.goldStudentFeatures(), col("student_id").equalTo(lit(pseudonym))));
-        removed.put("gold.anomalies", delete(paths.goldAnomalies(), col("kind").equalTo(lit("bot_student")).and(col("subject").equalTo(lit(pseudonym)))));
+        checkPseudonym(pseudonym);
+        Map<String, Long> removed = new LinkedHashMap<>(eraseFromSilver(pseudonym));
+        removed.put("gold.sessions", delete(paths.goldSessions(), "student_id = '" + pseudonym + "'", DELETE_ATTEMPTS));
+        removed.put("gold.sessions_quarantine", delete(paths.goldSessionsQuarantine(), "student_id = '" + pseudonym + "'", DELETE_ATTEMPTS));
+        removed.put("gold.student_features", delete(paths.goldStudentFeatures(), "student_id = '" + pseudonym + "'", DELETE_ATTEMPTS));
+        removed.put("gold.anomalies", delete(paths.goldAnomalies(), "kind = 'bot_student' AND subject = '" + pseudonym + "'", DELETE_ATTEMPTS));
         removed.put("bronze (raw/clickstream)", eraseFromBronze(pseudonym));
         return removed;
     }
 
-    /** Rows deleted from the Delta table at {@code location} (0 when the table does not exist yet). */
-    private long delete(String location, Column condition) {
-        if (!DeltaTable.isDeltaTable(spark, location)) {
+    /**
+     * Silver's tables (events and quarantine): through the streaming job while one runs, else directly. Fails when a
+     * streaming job runs but does not answer within {@link #STREAM_WAIT}.
+     */
+    private Map<String, Long> eraseFromSilver(String pseudonym) {
+        String id = requests.submit(pseudonym);
+        long deadline = System.currentTimeMillis() + STREAM_WAIT.toMillis();
+        boolean told = false;
+        try {
+            while (true) {
+                Map<String, Long> answer = requests.answer(pseudonym, id);
+                if (answer != null) {
+                    return answer;
+                }
+                if (requests.heartbeatAgeMillis() > STREAM_ALIVE_WITHIN.toMillis()) {
+                    return silverRows(pseudonym, DELETE_ATTEMPTS);
+                }
+                if (System.currentTimeMillis() > deadline) {
+                    throw new IllegalStateException("the streaming job runs but did not answer the erase request within " + STREAM_WAIT.toMinutes()
+                            + " min (it looks every " + REQUEST_CHECK_INTERVAL.toSeconds() + " s); see its log, then run erase again");
+                }
+                if (!told) {
+                    LOG.info("the streaming job writes silver: it removes the student between two batches (it looks every {} s)",
+                            REQUEST_CHECK_INTERVAL.toSeconds());
+                    told = true;
+                }
+                Thread.sleep(1_000);
+            }
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the streaming job's answer", e);
+        }
+        finally {
+            requests.clear(pseudonym);
+        }
+    }
+
+    /**
+     * Applies the pending erase requests to silver's tables and answers them: called by silver's writer, the streaming
+     * job, between its writes, so nothing appends concurrently; each call tells erase jobs that it runs. A request that fails stays for the next call; the
+     * failure is logged, never thrown, so the stream goes on. Returns how many requests were answered.
+     */
+    public int applyRequests() {
+        List<EraseRequests.Request> pending;
+        try {
+            requests.heartbeat();
+            pending = requests.pending();
+        }
+        catch (RuntimeException e) {
+            LOG.warn("cannot read the erase requests, tried again in {} s: {}", REQUEST_CHECK_INTERVAL.toSeconds(), e.getMessage());
             return 0;
         }
-        long matching = spark.read().format("delta").load(location).where(condition).count();
-        if (matching > 0) {
-            DeltaTable.forPath(spark, location).delete(condition);
+        int answered = 0;
+        for (EraseRequests.Request request : pending) {
+            String student = request.pseudonym().substring(0, Math.min(12, request.pseudonym().length())) + "...";
+            try {
+                Map<String, Long> removed = silverRows(request.pseudonym(), 1);
+                requests.answer(request, removed);
+                answered++;
+                LOG.info("erase request for student {}: removed {}", student, removed);
+            }
+            catch (RuntimeException e) {
+                LOG.warn("erase request for student {} not applied yet, tried again in {} s: {}", student, REQUEST_CHECK_INTERVAL.toSeconds(),
+                        e.getMessage());
+            }
         }
-        return matching;
+        return answered;
+    }
+
+    private static void checkPseudonym(String pseudonym) {
+        if (!pseudonym.matches("[0-9a-f]{16,128}")) {
+            throw new IllegalArgumentException("a pseudonym is the hex HMAC that silver stores, not a raw student id");
+        }
+    }
+
+    private Map<String, Long> silverRows(String pseudonym, int attempts) {
+        checkPseudonym(pseudonym);
+        Map<String, Long> removed = new LinkedHashMap<>();
+        removed.put("silver.clickstream_processed", delete(paths.silverEvents(), "student_id = '" + pseudonym + "'", attempts));
+        removed.put("silver.clickstream_quarantine", delete(paths.silverQuarantine(), "contains(raw_value, '" + pseudonym + "')", attempts));
+        return removed;
+    }
+
+    /**
+     * Rows deleted from the Delta table at {@code location} (0 when the table does not exist yet), tried again up to
+     * {@code attempts} times when a concurrent write conflicts. The condition's only value is a checked pseudonym (hex).
+     */
+    private long delete(String location, String condition, int attempts) {
+        for (int attempt = 1; ; attempt++) {
+            if (!DeltaTable.isDeltaTable(spark, location)) {
+                return 0;
+            }
+            try {
+                // One pass: Delta's DELETE answers with the rows it removed (and commits nothing when none match).
+                return spark.sql("DELETE FROM delta.`" + location + "` WHERE " + condition).first().getLong(0);
+            }
+            catch (DeltaConcurrentModificationException conflict) {
+                if (attempt >= attempts) {
+                    throw new IllegalStateException("the delete from " + location + " conflicted with concurrent writes " + attempt
+                            + " times: " + conflict.getMessage(), conflict);
+                }
+                LOG.warn("the delete from {} conflicted with a concurrent write, trying again ({} of {})", location, attempt + 1, attempts);
+                try {
+                    Thread.sleep(1_000L * attempt);
+                }
+                catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted", e);
+                }
+            }
+        }
     }
 
     /**

@@ -19,7 +19,9 @@ import io.clickstream.jobs.lake.QuerySupervisor;
 import io.clickstream.jobs.lake.Sparks;
 import io.clickstream.jobs.lake.Tables;
 import io.clickstream.jobs.monitoring.PipelineMonitor;
+import io.clickstream.jobs.privacy.EraseJob;
 import io.clickstream.schema.EventContract;
+import io.delta.exceptions.DeltaConcurrentModificationException;
 import io.delta.tables.DeltaTable;
 import java.sql.Timestamp;
 import java.util.List;
@@ -80,6 +82,10 @@ public final class StreamingJob {
     private final LakePaths paths;
     private final SilverTransform transform;
     private final StudentEventFlags flags;
+    /** Erase requests for silver, applied between this job's writes (see {@link EraseJob}). */
+    private final EraseJob erasures;
+    /** When {@link #erasures} last looked for requests (epoch ms). */
+    private volatile long erasuresCheckedAt;
     /** Column of a batch's events: stamped late enough that the state has seen any earlier copy (see writeFlagged). */
     private static final String YOUNG = "young";
     /** The writer of batches written outside a stream ({@link #writeBatch}). */
@@ -95,6 +101,9 @@ public final class StreamingJob {
     private final java.util.concurrent.atomic.AtomicBoolean newCheckpoint = new java.util.concurrent.atomic.AtomicBoolean();
     /** Per writer tag: the newest batch this process appended to silver; absent while an append is in doubt. */
     private final Map<String, Long> appendedBatches = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Tries of one MERGE into silver when concurrent commits conflict with it. */
+    private static final int MERGE_ATTEMPTS = 5;
+    private final java.util.concurrent.atomic.AtomicLong mergeRetries = new java.util.concurrent.atomic.AtomicLong();
     /** What recent batches wrote, by batch id, for the pipeline monitor (which hears of a batch after it ends). */
     private final Map<Long, BatchResult> results = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -107,6 +116,7 @@ public final class StreamingJob {
         this.paths = new LakePaths(config.lakeRoot());
         this.transform = new SilverTransform(contract);
         this.flags = StudentEventFlags.of(config.streaming());
+        this.erasures = new EraseJob(spark, config);
         Tables.createSilver(spark, paths, contract);
         createBronzeRoot();
     }
@@ -238,6 +248,13 @@ public final class StreamingJob {
             merged += youngMerged ? youngRows : 0;
             BatchResult result = new BatchResult(batchId, bronzeRows, appended, merged, duplicates, quarantined,
                     records.isNullAt(6) ? 0 : records.getLong(6), records.isNullAt(7) ? 0 : records.getLong(7));
+            // Only a streaming query (not a replay or a test's batch) takes erase requests: it is the writer they wait for.
+            if (!writer.equals(DIRECT) && batchStarted - erasuresCheckedAt >= EraseJob.REQUEST_CHECK_INTERVAL.toMillis()) {
+                erasuresCheckedAt = batchStarted;
+                if (erasures.applyRequests() > 0) {
+                    timer.step("erase");
+                }
+            }
             results.keySet().removeIf(id -> id < batchId - 100);
             results.put(batchId, result);
             LOG.info("batch {}: bronze {}, silver {} appended + {} checked against silver, {} copies left out, quarantine {}, late {},"
@@ -469,14 +486,42 @@ public final class StreamingJob {
             // The date list lets Delta prune the MERGE to the partitions this batch can touch.
             String condition = "t.event_id = s.event_id AND t.event_date = s.event_date AND t.event_date IN ("
                     + dates.stream().collect(Collectors.joining(", ")) + ")";
-            DeltaTable.forPath(spark, paths.silverEvents()).as("t")
-                    .merge(events.as("s"), condition)
-                    .whenNotMatched().insertAll()
-                    .execute();
+            // A commit to the same days between the MERGE's read and its commit (the maintenance job's OPTIMIZE of
+            // yesterday while late events arrive, an erasure run without the stream) fails it: Delta isolates it as
+            // Serializable. The MERGE inserts only what is missing, so it is tried again on the new snapshot.
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    DeltaTable.forPath(spark, paths.silverEvents()).as("t")
+                            .merge(events.as("s"), condition)
+                            .whenNotMatched().insertAll()
+                            .execute();
+                    return;
+                }
+                catch (DeltaConcurrentModificationException conflict) {
+                    if (attempt >= MERGE_ATTEMPTS) {
+                        throw conflict;
+                    }
+                    mergeRetries.incrementAndGet();
+                    LOG.warn("the MERGE into silver conflicted with a concurrent commit, trying again ({} of {}): {}", attempt + 1, MERGE_ATTEMPTS,
+                            conflict.getMessage());
+                    try {
+                        Thread.sleep(500L * attempt);
+                    }
+                    catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw conflict;
+                    }
+                }
+            }
         }
         finally {
             events.unpersist();
         }
+    }
+
+    /** MERGEs into silver tried again after a concurrent commit conflicted with them, since this job started. */
+    long mergeRetries() {
+        return mergeRetries.get();
     }
 
     private void appendQuarantine(Dataset<Row> rows, String writer, long batchId) {

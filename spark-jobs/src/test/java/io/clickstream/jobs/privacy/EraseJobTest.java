@@ -22,9 +22,15 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.streaming.StreamingQuery;
+import org.apache.spark.sql.streaming.Trigger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -66,6 +72,62 @@ class EraseJobTest {
 
         assertEquals(0, new EraseJob(spark, config).erase(ERASED).values().stream().mapToLong(Long::longValue).sum(), "a repeat finds nothing");
         assertThrows(IllegalArgumentException.class, () -> new EraseJob(spark, config).erase("student-7"), "raw ids are refused");
+    }
+
+    @Test
+    void aStudentIsErasedWhileTheStreamKeepsWritingSilver() throws Exception {
+        JobsConfig config = SharedSpark.config(lake);
+        LakePaths paths = new LakePaths(config.lakeRoot());
+        List<String> values = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            values.add(event("x" + i, ERASED, "2026-11-2" + i + "T10:00:00Z"));
+            values.add(event("y" + i, KEPT, "2026-11-2" + i + "T10:00:30Z"));
+        }
+        values.add(event("bad", ERASED, "half past ten"));
+        Path incoming = lake.resolve("incoming");
+        SharedSpark.kafkaRecords(values, 0, Instant.parse("2026-11-23T10:05:00Z")).write().parquet(incoming.resolve("part-0").toString());
+        // A running stream goes on writing the other student's events into the days the erase reads, batch after batch: a
+        // DELETE beside it would conflict with each of its commits (Delta's Serializable isolation).
+        Dataset<Row> source = spark.readStream().schema(SharedSpark.kafkaRecords(List.of(), 0, Instant.now()).schema())
+                .option("recursiveFileLookup", "true").parquet(incoming.toString());
+        StreamingQuery query = new StreamingJob(spark, config, EventContract.current()).start(source, Trigger.ProcessingTime(1_000));
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicInteger parts = new AtomicInteger(1);
+        Thread feeder = new Thread(() -> {
+            while (!stop.get()) {
+                int part = parts.get();
+                List<String> more = new ArrayList<>();
+                for (int i = 0; i < 4; i++) {
+                    more.add(event("y" + i + "-" + part, KEPT, "2026-11-2" + i + "T11:00:00Z"));
+                }
+                SharedSpark.kafkaRecords(more, 100L * part, Instant.parse("2026-11-23T11:00:00Z")).write().parquet(incoming.resolve("part-" + part).toString());
+                parts.incrementAndGet();
+            }
+        });
+        Map<String, Long> removed;
+        try {
+            query.processAllAvailable();
+            feeder.start();
+            removed = new EraseJob(spark, config).erase(ERASED);
+        }
+        finally {
+            stop.set(true);
+            feeder.join();
+            query.processAllAvailable();
+            query.stop();
+        }
+        assertTrue(query.exception().isEmpty(), () -> "the stream never fails for the erasure: " + query.exception().get());
+        assertEquals(4, removed.get("silver.clickstream_processed"), "answered by the stream: " + removed);
+        assertEquals(1, removed.get("silver.clickstream_quarantine"));
+        assertEquals(5, removed.get("bronze (raw/clickstream)"));
+        assertEquals(0, spark.read().format("delta").load(paths.silverEvents()).where("student_id = '" + ERASED + "'").count());
+        assertEquals(4L * parts.get(), spark.read().format("delta").load(paths.silverEvents()).where("student_id = '" + KEPT + "'").count(),
+                "every event the stream wrote beside the erasure is kept");
+        assertFalse(bronzeText().contains(ERASED));
+        try (Stream<Path> left = Files.list(lake.resolve("_erase_requests"))) {
+            assertEquals(List.of(), left.map(path -> path.getFileName().toString()).filter(name -> !name.startsWith(".")).toList(),
+                    "the request and its answer are gone");
+        }
     }
 
     private String bronzeText() throws IOException {

@@ -275,6 +275,54 @@ class StreamingBatchTest {
                 + " Version/17.4 Mobile/15E148 Safari/604.1\"}";
     }
 
+    @Test
+    void aMergeThatMeetsACommitOfTheMaintenanceJobOnTheSameDayIsTriedAgain() throws Exception {
+        JobsConfig config = SharedSpark.config(lake);
+        LakePaths paths = new LakePaths(config.lakeRoot());
+        StreamingJob job = new StreamingJob(spark, config, EventContract.current());
+        Instant day = Instant.parse("2026-11-20T10:00:00Z");
+        java.util.function.IntFunction<Dataset<Row>> batch = n -> SharedSpark.kafkaRecords(
+                List.of(event("m" + n + "-0", day), event("m" + n + "-1", day.plusSeconds(1)), event("m" + n + "-2", day.plusSeconds(2))),
+                10L * n, day.plusSeconds(60));
+        job.writeBatch(batch.apply(0), 0);
+        Dataset<Row> filler = spark.read().format("delta").load(paths.silverEvents()).where("event_id = 'm0-0'").cache();
+        filler.count();
+        // The maintenance job compacting the same day while the stream merges late events into it: small files, then OPTIMIZE.
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicReference<Throwable> maintenanceFailure = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread maintenance = new Thread(() -> {
+            try {
+                for (int n = 0; !stop.get(); n++) {
+                    filler.withColumn("event_id", org.apache.spark.sql.functions.lit("filler-" + n)).write().format("delta").mode("append")
+                            .save(paths.silverEvents());
+                    io.delta.tables.DeltaTable.forPath(spark, paths.silverEvents()).optimize().where("event_date = DATE'2026-11-20'").executeCompaction();
+                    Thread.sleep(6_000);    // the real job commits once per day and table; a test needs a few
+                }
+            }
+            catch (Throwable e) {
+                maintenanceFailure.set(e);
+            }
+        });
+        maintenance.start();
+        int batches = 1;
+        try {
+            while (job.mergeRetries() == 0 && batches <= 30) {
+                job.writeBatch(batch.apply(batches), batches);
+                batches++;
+            }
+        }
+        finally {
+            stop.set(true);
+            maintenance.join();
+        }
+        filler.unpersist();
+        assertNull(maintenanceFailure.get());
+        assertTrue(job.mergeRetries() > 0, "within 30 batches a MERGE met a concurrent commit and was tried again");
+        Dataset<Row> silver = spark.read().format("delta").load(paths.silverEvents()).where("event_id LIKE 'm%'");
+        assertEquals(3L * batches, silver.count(), "every batch's events are in silver");
+        assertEquals(3L * batches, silver.select("event_id").distinct().count());
+    }
+
     private void runAvailableNow(JobsConfig config, Path incoming) throws Exception {
         Dataset<Row> stream = spark.readStream().schema(SharedSpark.kafkaRecords(List.of(), 0, Instant.now()).schema())
                 .option("recursiveFileLookup", "true").parquet(incoming.toString());

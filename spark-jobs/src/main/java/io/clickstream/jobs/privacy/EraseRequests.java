@@ -1,0 +1,173 @@
+package io.clickstream.jobs.privacy;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * The folder through which the erase job hands silver's part of an erasure to the streaming job, silver's writer
+ * ({@code <lake>/_erase_requests}): {@code <pseudonym>.request} holds a request id, {@code <pseudonym>.done} the rows
+ * removed per table and the id of the request they answer; {@code .streaming-job} is touched by the streaming job each
+ * time it looks. File names hold the pseudonym (what silver stores), never a raw id.
+ */
+final class EraseRequests {
+    private static final String REQUEST = ".request";
+    private static final String DONE = ".done";
+    /** Touched by the streaming job each time it looks for requests: how the erase job knows it runs. */
+    private static final String HEARTBEAT = ".streaming-job";
+    private static final String ID = "request_id";
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private final Path folder;
+    private final Configuration hadoop;
+
+    EraseRequests(String folder, Configuration hadoop) {
+        this.folder = new Path(folder);
+        this.hadoop = hadoop;
+    }
+
+    /** A pending request of the student, with its id. */
+    record Request(String pseudonym, String id) {}
+
+    /** Leaves a request for the student and returns its id (a new request replaces an unanswered one). */
+    String submit(String pseudonym) {
+        String id = java.util.UUID.randomUUID().toString();
+        write(new Path(folder, pseudonym + REQUEST), Map.of(ID, id));
+        return id;
+    }
+
+    /** The requests not answered yet, oldest name first. */
+    List<Request> pending() {
+        List<Request> requests = new ArrayList<>();
+        try {
+            FileSystem fs = folder.getFileSystem(hadoop);
+            FileStatus[] files;
+            try {
+                files = fs.listStatus(folder);
+            }
+            catch (FileNotFoundException none) {
+                return requests;
+            }
+            for (FileStatus file : files) {
+                String name = file.getPath().getName();
+                if (name.endsWith(REQUEST)) {
+                    Map<String, Object> request = read(file.getPath());
+                    if (request != null) {
+                        requests.add(new Request(name.substring(0, name.length() - REQUEST.length()), String.valueOf(request.get(ID))));
+                    }
+                }
+            }
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot list erase requests in " + folder, e);
+        }
+        requests.sort(java.util.Comparator.comparing(Request::pseudonym));
+        return requests;
+    }
+
+    /** Answers a request with the rows removed per table, then removes the request. */
+    void answer(Request request, Map<String, Long> removed) {
+        Map<String, Object> done = new LinkedHashMap<>();
+        done.put(ID, request.id());
+        done.putAll(removed);
+        write(new Path(folder, request.pseudonym() + DONE), done);
+        delete(new Path(folder, request.pseudonym() + REQUEST));
+    }
+
+    /** The rows removed per table in answer to request {@code id}, or null while it is unanswered. */
+    Map<String, Long> answer(String pseudonym, String id) {
+        Map<String, Object> done = read(new Path(folder, pseudonym + DONE));
+        if (done == null || !id.equals(done.get(ID))) {
+            return null;
+        }
+        Map<String, Long> removed = new LinkedHashMap<>();
+        done.forEach((table, rows) -> {
+            if (!table.equals(ID)) {
+                removed.put(table, ((Number) rows).longValue());
+            }
+        });
+        return removed;
+    }
+
+    /** Notes that silver's writer is looking at the requests now. */
+    void heartbeat() {
+        try {
+            Path file = new Path(folder, HEARTBEAT);
+            file.getFileSystem(hadoop).create(file, true).close();
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + folder + "/" + HEARTBEAT, e);
+        }
+    }
+
+    /** Milliseconds since silver's writer last looked at the requests; {@code Long.MAX_VALUE} when it never did. */
+    long heartbeatAgeMillis() {
+        try {
+            Path file = new Path(folder, HEARTBEAT);
+            return System.currentTimeMillis() - file.getFileSystem(hadoop).getFileStatus(file).getModificationTime();
+        }
+        catch (FileNotFoundException never) {
+            return Long.MAX_VALUE;
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + folder + "/" + HEARTBEAT, e);
+        }
+    }
+
+    /** Removes the student's request and answer. */
+    void clear(String pseudonym) {
+        delete(new Path(folder, pseudonym + REQUEST));
+        delete(new Path(folder, pseudonym + DONE));
+    }
+
+    private void write(Path file, Map<String, ?> content) {
+        try {
+            FileSystem fs = file.getFileSystem(hadoop);
+            // Written beside, then renamed: a reader never sees half a file.
+            Path partial = new Path(folder, "." + file.getName() + ".partial");
+            try (OutputStream out = fs.create(partial, true)) {
+                MAPPER.writeValue(out, content);
+            }
+            fs.delete(file, false);
+            if (!fs.rename(partial, file)) {
+                throw new IOException("could not move " + partial + " to " + file);
+            }
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+    }
+
+    private Map<String, Object> read(Path file) {
+        try (InputStream in = file.getFileSystem(hadoop).open(file)) {
+            return MAPPER.readValue(in, new TypeReference<Map<String, Object>>() {});
+        }
+        catch (FileNotFoundException gone) {
+            return null;
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    private void delete(Path file) {
+        try {
+            file.getFileSystem(hadoop).delete(file, false);
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + file, e);
+        }
+    }
+}
