@@ -1,8 +1,9 @@
 """Hourly gold build: activity per UTC hour for live-ish dashboards and the anomaly baseline.
 
-Every hour rebuilds the current UTC day's 24 hourly rows (``hourly-metrics`` replaces its day and
-is cheap), so the hour that just ended is in gold minutes after it ends. The daily DAG rebuilds the
-day once more with everything else.
+Every hour compacts the current UTC day of silver (``compact-silver``: the stream writes about one
+file per event name every second; OPTIMIZE runs beside it) and then rebuilds the day's 24 hourly
+rows (``hourly-metrics`` replaces its day and is cheap), so the hour that just ended is in gold
+minutes after it ends. The daily DAG rebuilds the day once more with everything else.
 
 Configuration as in clickstream_gold_daily.py (CLICKSTREAM_HOME, CLICKSTREAM_LAKE_ROOT, ...).
 """
@@ -32,7 +33,13 @@ with DAG(
     default_args=default_args,
     tags=["clickstream", "gold"],
 ) as dag:
+    compact_silver = BashOperator(
+        task_id="compact_silver",
+        bash_command=CLI + " job compact-silver --date {{ ds }}",
+    )
     hourly_metrics = BashOperator(
         task_id="hourly_metrics",
         bash_command=CLI + " job hourly-metrics --date {{ ds }}",
     )
+
+    compact_silver >> hourly_metrics

@@ -236,6 +236,10 @@ class PipelineIT {
         JsonNode hourlyDag = MAPPER.readTree(runCommand(home, List.of("python3", home.resolve("airflow/tools/dag_structure.py").toString(),
                 home.resolve("airflow/dags/clickstream_gold_hourly.py").toString()), Map.of()));
         assertEquals("@hourly", hourlyDag.at("/dag/schedule").asText());
+        assertEquals("[[\"compact_silver\",\"hourly_metrics\"]]", hourlyDag.get("edges").toString(), "silver compacted first");
+        String compacted = runCommand(home, List.of("bash", "-c", renderTemplate(hourlyDag.at("/tasks/compact_silver/bash_command").asText(), DAY)
+                .replace("${CLI}", home.resolve("bin/clickstream").toString())), environment);
+        assertTrue(compacted.contains("compact-silver " + DAY + ": compacted "), compacted);
         String hourly = runCommand(home, List.of("bash", "-c", renderTemplate(hourlyDag.at("/tasks/hourly_metrics/bash_command").asText(), DAY)
                 .replace("${CLI}", home.resolve("bin/clickstream").toString())), environment);
         assertTrue(hourly.contains("hourly-metrics " + DAY + ": 24 hours"), hourly);

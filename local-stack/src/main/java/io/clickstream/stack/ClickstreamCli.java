@@ -172,7 +172,7 @@ public final class ClickstreamCli {
     /** Runs a Spark job in its own JVM with this terminal, on the work directory's lake unless configured otherwise. */
     static int job(StackSettings settings, List<String> args) throws Exception {
         List<String> goldJobs = List.of("gold", "sessions", "daily-metrics", "hourly-metrics", "chapter-engagement", "funnels",
-                "student-features", "anomalies", "data-quality", "maintenance");
+                "student-features", "anomalies", "data-quality", "maintenance", "compact-silver");
         boolean ownMainClass = !args.isEmpty() && List.of("streaming", "live", "historic-day", "status", "replay", "erase").contains(args.get(0));
         if (args.isEmpty() || !ownMainClass && !goldJobs.contains(args.get(0))) {
             System.err.println("usage: clickstream job streaming | live [--config FILE]");

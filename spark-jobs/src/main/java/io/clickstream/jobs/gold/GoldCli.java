@@ -35,7 +35,8 @@ public final class GoldCli {
     }
 
     /** Jobs that are not part of the gold build ({@code job gold}) but run per day the same way. */
-    static final Map<String, Function<GoldContext, DailyJob>> UPKEEP = Map.of("maintenance", MaintenanceJob::new);
+    static final Map<String, Function<GoldContext, DailyJob>> UPKEEP = Map.of("maintenance", MaintenanceJob::new,
+            "compact-silver", SilverCompactionJob::new);
 
     private GoldCli() {}
 
@@ -45,7 +46,7 @@ public final class GoldCli {
     }
 
     public static void main(String[] args) {
-        String usage = "usage: " + String.join(" | ", JOBS.keySet()) + " | gold | maintenance  --date YYYY-MM-DD [--to YYYY-MM-DD] [--config FILE]";
+        String usage = "usage: " + String.join(" | ", JOBS.keySet()) + " | gold | maintenance | compact-silver  --date YYYY-MM-DD [--to YYYY-MM-DD] [--config FILE]";
         List<String> names = new ArrayList<>();
         LocalDate from = null;
         LocalDate to = null;

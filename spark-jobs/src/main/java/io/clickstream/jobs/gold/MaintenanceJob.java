@@ -54,10 +54,9 @@ public final class MaintenanceJob extends GoldJob {
                 continue;
             }
             tables++;
-            Row metrics = DeltaTable.forPath(spark, table.getKey()).optimize()
-                    .where(table.getValue() + " = DATE'" + day + "'").executeCompaction().first().getStruct(1);
-            removedByCompaction += metrics.<Long>getAs("numFilesRemoved");
-            added += metrics.<Long>getAs("numFilesAdded");
+            long[] compacted = compact(table.getKey(), table.getValue(), day);
+            removedByCompaction += compacted[0];
+            added += compacted[1];
             String target = "delta.`" + table.getKey() + "`";
             // Delta 4 takes the retention from the table's property (a RETAIN clause is ignored); set it when it differs.
             String retention = "interval " + retentionHours + " hours";
@@ -70,5 +69,14 @@ public final class MaintenanceJob extends GoldJob {
         }
         return String.format("%d tables: compacted %d files of the day into %d; vacuum removed %d files older than %d hours",
                 tables, removedByCompaction, added, vacuumed, retentionHours);
+    }
+
+    /**
+     * OPTIMIZE of one day's partitions of a Delta table: files removed and files added. It never conflicts with appends
+     * (Delta runs compaction with snapshot isolation), so it may run beside the stream.
+     */
+    long[] compact(String table, String dateColumn, LocalDate day) {
+        Row metrics = DeltaTable.forPath(spark, table).optimize().where(dateColumn + " = DATE'" + day + "'").executeCompaction().first().getStruct(1);
+        return new long[] {metrics.<Long>getAs("numFilesRemoved"), metrics.<Long>getAs("numFilesAdded")};
     }
 }

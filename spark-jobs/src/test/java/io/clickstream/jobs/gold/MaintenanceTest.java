@@ -52,4 +52,30 @@ class MaintenanceTest {
         assertEquals(rows, spark.read().format("delta").option("versionAsOf", 3).load(paths.silverEvents()).count(),
                 "the version before compaction is still readable within the retention");
     }
+
+    @Test
+    void theHourlyCompactionOfSilverLeavesOneFilePerPartitionAndVacuumsNothing() throws Exception {
+        JobsConfig config = SharedSpark.config(lake);
+        LakePaths paths = new LakePaths(config.lakeRoot());
+        StreamingJob stream = new StreamingJob(spark, config, EventContract.current());
+        List<String> lines = SharedSpark.lines("/golden/sessions/input.jsonl");
+        int half = lines.size() / 2;
+        stream.writeBatch(SharedSpark.kafkaRecords(lines.subList(0, half), 0, Instant.now()), 0);
+        stream.writeBatch(SharedSpark.kafkaRecords(lines.subList(half, lines.size()), half, Instant.now()), 1);
+        String day = "event_date = DATE'" + DAY + "'";
+        int filesBefore = spark.read().format("delta").load(paths.silverEvents()).where(day).inputFiles().length;
+        long partitions = spark.read().format("delta").load(paths.silverEvents()).where(day).select("event_name").distinct().count();
+        long rows = spark.read().format("delta").load(paths.silverEvents()).count();
+        assertTrue(filesBefore > partitions, "the test needs several files per partition, got " + filesBefore + " for " + partitions);
+
+        String report = new SilverCompactionJob(new GoldContext(spark, config)).run(DAY);
+
+        java.util.regex.Matcher figures = java.util.regex.Pattern.compile("compacted (\\d+) files of silver's day into (\\d+)").matcher(report);
+        assertTrue(figures.matches(), report);
+        assertEquals(filesBefore - partitions, Long.parseLong(figures.group(1)) - Long.parseLong(figures.group(2)), report);
+        assertEquals(partitions, spark.read().format("delta").load(paths.silverEvents()).where(day).inputFiles().length);
+        assertEquals(rows, spark.read().format("delta").load(paths.silverEvents()).count());
+        assertEquals(List.of("OPTIMIZE"), io.delta.tables.DeltaTable.forPath(spark, paths.silverEvents()).history(1).select("operation")
+                .as(org.apache.spark.sql.Encoders.STRING()).collectAsList(), "compaction only: no VACUUM");
+    }
 }
