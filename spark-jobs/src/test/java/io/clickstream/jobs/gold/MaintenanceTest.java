@@ -24,58 +24,56 @@ class MaintenanceTest {
     @TempDir
     Path lake;
 
-    @Test
-    void compactsTheDaysSmallFilesAndKeepsEveryRowAndOldVersionsWithinTheRetention() throws Exception {
-        JobsConfig config = SharedSpark.config(lake);
+    /** Silver's day after the stream wrote it in several batches: files, event_name partitions and rows. */
+    private record WrittenDay(LakePaths paths, String day, int files, long partitions, long rows) {}
+
+    private WrittenDay writeInBatches(JobsConfig config, int batches) throws Exception {
         LakePaths paths = new LakePaths(config.lakeRoot());
         StreamingJob stream = new StreamingJob(spark, config, EventContract.current());
         List<String> lines = SharedSpark.lines("/golden/sessions/input.jsonl");
-        int third = lines.size() / 3;
-        stream.writeBatch(SharedSpark.kafkaRecords(lines.subList(0, third), 0, Instant.now()), 0);
-        stream.writeBatch(SharedSpark.kafkaRecords(lines.subList(third, 2 * third), third, Instant.now()), 1);
-        stream.writeBatch(SharedSpark.kafkaRecords(lines.subList(2 * third, lines.size()), 2L * third, Instant.now()), 2);
+        int size = lines.size() / batches;
+        for (int batch = 0; batch < batches; batch++) {
+            int end = batch == batches - 1 ? lines.size() : (batch + 1) * size;
+            stream.writeBatch(SharedSpark.kafkaRecords(lines.subList(batch * size, end), (long) batch * size, Instant.now()), batch);
+        }
         String day = "event_date = DATE'" + DAY + "'";
-        int filesBefore = spark.read().format("delta").load(paths.silverEvents()).where(day).inputFiles().length;
+        int files = spark.read().format("delta").load(paths.silverEvents()).where(day).inputFiles().length;
         long partitions = spark.read().format("delta").load(paths.silverEvents()).where(day).select("event_name").distinct().count();
-        long rows = spark.read().format("delta").load(paths.silverEvents()).count();
-        assertTrue(filesBefore > partitions, "the test needs several files per partition, got " + filesBefore + " for " + partitions);
+        assertTrue(files > partitions, "the test needs several files per partition, got " + files + " for " + partitions);
+        return new WrittenDay(paths, day, files, partitions, spark.read().format("delta").load(paths.silverEvents()).count());
+    }
+
+    /** Asserts the report's "compacted N files ... into M" took the day to one file per partition, rows unchanged. */
+    private void assertCompacted(WrittenDay written, String report, String pattern) {
+        java.util.regex.Matcher figures = java.util.regex.Pattern.compile(pattern).matcher(report);
+        assertTrue(figures.matches(), report);
+        assertEquals(written.files() - written.partitions(), Long.parseLong(figures.group(1)) - Long.parseLong(figures.group(2)), report);
+        assertEquals(written.partitions(), spark.read().format("delta").load(written.paths().silverEvents()).where(written.day()).inputFiles().length,
+                "one file per event_name partition of the day after OPTIMIZE");
+        assertEquals(written.rows(), spark.read().format("delta").load(written.paths().silverEvents()).count());
+    }
+
+    @Test
+    void compactsTheDaysSmallFilesAndKeepsEveryRowAndOldVersionsWithinTheRetention() throws Exception {
+        JobsConfig config = SharedSpark.config(lake);
+        WrittenDay written = writeInBatches(config, 3);
 
         String report = new MaintenanceJob(new GoldContext(spark, config)).run(DAY);
 
-        java.util.regex.Matcher figures = java.util.regex.Pattern.compile(
-                "2 tables: compacted (\\d+) files of the day into (\\d+); vacuum removed 0 files older than 168 hours").matcher(report);
-        assertTrue(figures.matches(), report);
-        assertEquals(filesBefore - partitions, Long.parseLong(figures.group(1)) - Long.parseLong(figures.group(2)), report);
-        assertEquals(partitions, spark.read().format("delta").load(paths.silverEvents()).where(day).inputFiles().length,
-                "one file per event_name partition of the day after OPTIMIZE");
-        assertEquals(rows, spark.read().format("delta").load(paths.silverEvents()).count());
-        assertEquals(rows, spark.read().format("delta").option("versionAsOf", 3).load(paths.silverEvents()).count(),
+        assertCompacted(written, report, "2 tables: compacted (\\d+) files of the day into (\\d+); vacuum removed 0 files older than 168 hours");
+        assertEquals(written.rows(), spark.read().format("delta").option("versionAsOf", 3).load(written.paths().silverEvents()).count(),
                 "the version before compaction is still readable within the retention");
     }
 
     @Test
     void theHourlyCompactionOfSilverLeavesOneFilePerPartitionAndVacuumsNothing() throws Exception {
         JobsConfig config = SharedSpark.config(lake);
-        LakePaths paths = new LakePaths(config.lakeRoot());
-        StreamingJob stream = new StreamingJob(spark, config, EventContract.current());
-        List<String> lines = SharedSpark.lines("/golden/sessions/input.jsonl");
-        int half = lines.size() / 2;
-        stream.writeBatch(SharedSpark.kafkaRecords(lines.subList(0, half), 0, Instant.now()), 0);
-        stream.writeBatch(SharedSpark.kafkaRecords(lines.subList(half, lines.size()), half, Instant.now()), 1);
-        String day = "event_date = DATE'" + DAY + "'";
-        int filesBefore = spark.read().format("delta").load(paths.silverEvents()).where(day).inputFiles().length;
-        long partitions = spark.read().format("delta").load(paths.silverEvents()).where(day).select("event_name").distinct().count();
-        long rows = spark.read().format("delta").load(paths.silverEvents()).count();
-        assertTrue(filesBefore > partitions, "the test needs several files per partition, got " + filesBefore + " for " + partitions);
+        WrittenDay written = writeInBatches(config, 2);
 
         String report = new SilverCompactionJob(new GoldContext(spark, config)).run(DAY);
 
-        java.util.regex.Matcher figures = java.util.regex.Pattern.compile("compacted (\\d+) files of silver's day into (\\d+)").matcher(report);
-        assertTrue(figures.matches(), report);
-        assertEquals(filesBefore - partitions, Long.parseLong(figures.group(1)) - Long.parseLong(figures.group(2)), report);
-        assertEquals(partitions, spark.read().format("delta").load(paths.silverEvents()).where(day).inputFiles().length);
-        assertEquals(rows, spark.read().format("delta").load(paths.silverEvents()).count());
-        assertEquals(List.of("OPTIMIZE"), io.delta.tables.DeltaTable.forPath(spark, paths.silverEvents()).history(1).select("operation")
+        assertCompacted(written, report, "compacted (\\d+) files of silver's day into (\\d+)");
+        assertEquals(List.of("OPTIMIZE"), io.delta.tables.DeltaTable.forPath(spark, written.paths().silverEvents()).history(1).select("operation")
                 .as(org.apache.spark.sql.Encoders.STRING()).collectAsList(), "compaction only: no VACUUM");
     }
 }
