@@ -122,8 +122,9 @@ public final class EraseJob {
 
     /**
      * Applies the pending erase requests to silver's tables and answers them: called by silver's writer, the streaming
-     * job, between its writes, so nothing appends concurrently; each call tells erase jobs that it runs. A request that fails stays for the next call; the
-     * failure is logged, never thrown, so the stream goes on. Returns how many requests were answered.
+     * job, between its writes, so nothing appends concurrently; each call tells erase jobs that it runs. A request
+     * that fails stays for the next call; the failure is logged, never thrown, so the stream goes on. Returns how many
+     * requests were answered.
      */
     public int applyRequests() {
         List<EraseRequests.Request> pending;
