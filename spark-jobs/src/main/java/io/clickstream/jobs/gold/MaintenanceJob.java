@@ -1,10 +1,12 @@
 package io.clickstream.jobs.gold;
 
+import io.clickstream.jobs.lake.LakePaths;
 import io.delta.tables.DeltaTable;
 import java.time.LocalDate;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * Lake upkeep for a day: compacts the day's partition of every Delta table (streaming writes many
@@ -22,11 +24,17 @@ public final class MaintenanceJob extends GoldJob {
         return "maintenance";
     }
 
-    /** Every Delta table of the lake with its date partition column. */
-    Map<String, String> tables() {
+    /** Silver's tables, which the stream writes all day, with their date partition column. */
+    static Map<String, String> silverTables(LakePaths paths) {
         Map<String, String> tables = new LinkedHashMap<>();
         tables.put(paths.silverEvents(), "event_date");
         tables.put(paths.silverQuarantine(), "quarantine_date");
+        return tables;
+    }
+
+    /** Every Delta table of the lake with its date partition column. */
+    Map<String, String> tables() {
+        Map<String, String> tables = silverTables(paths);
         tables.put(paths.goldSessions(), "session_date");
         tables.put(paths.goldSessionsQuarantine(), "session_date");
         tables.put(paths.goldDailyMetrics(), "metric_date");
@@ -54,7 +62,7 @@ public final class MaintenanceJob extends GoldJob {
                 continue;
             }
             tables++;
-            long[] compacted = compact(table.getKey(), table.getValue(), day);
+            long[] compacted = compact(spark, table.getKey(), table.getValue(), day);
             removedByCompaction += compacted[0];
             added += compacted[1];
             String target = "delta.`" + table.getKey() + "`";
@@ -75,7 +83,7 @@ public final class MaintenanceJob extends GoldJob {
      * OPTIMIZE of one day's partitions of a Delta table: files removed and files added. It never conflicts with appends
      * (Delta runs compaction with snapshot isolation), so it may run beside the stream.
      */
-    long[] compact(String table, String dateColumn, LocalDate day) {
+    static long[] compact(SparkSession spark, String table, String dateColumn, LocalDate day) {
         Row metrics = DeltaTable.forPath(spark, table).optimize().where(dateColumn + " = DATE'" + day + "'").executeCompaction().first().getStruct(1);
         return new long[] {metrics.<Long>getAs("numFilesRemoved"), metrics.<Long>getAs("numFilesAdded")};
     }

@@ -14,11 +14,8 @@ import java.util.Map;
  * MERGE of late events again when an OPTIMIZE commits in between.
  */
 public final class SilverCompactionJob extends GoldJob {
-    private final MaintenanceJob maintenance;
-
     public SilverCompactionJob(GoldContext context) {
         super(context);
-        this.maintenance = new MaintenanceJob(context);
     }
 
     @Override
@@ -30,9 +27,9 @@ public final class SilverCompactionJob extends GoldJob {
     public String run(LocalDate day) {
         long removed = 0;
         long added = 0;
-        for (Map.Entry<String, String> table : Map.of(paths.silverEvents(), "event_date", paths.silverQuarantine(), "quarantine_date").entrySet()) {
+        for (Map.Entry<String, String> table : MaintenanceJob.silverTables(paths).entrySet()) {
             if (DeltaTable.isDeltaTable(spark, table.getKey())) {
-                long[] compacted = maintenance.compact(table.getKey(), table.getValue(), day);
+                long[] compacted = MaintenanceJob.compact(spark, table.getKey(), table.getValue(), day);
                 removed += compacted[0];
                 added += compacted[1];
             }

@@ -124,6 +124,7 @@ class EraseJobTest {
         assertEquals(4L * parts.get(), spark.read().format("delta").load(paths.silverEvents()).where("student_id = '" + KEPT + "'").count(),
                 "every event the stream wrote beside the erasure is kept");
         assertFalse(bronzeText().contains(ERASED));
+        assertTrue(Files.exists(lake.resolve("_erase_requests/.streaming-job")), "the stream looked for requests (and took this one)");
         try (Stream<Path> left = Files.list(lake.resolve("_erase_requests"))) {
             assertEquals(List.of(), left.map(path -> path.getFileName().toString()).filter(name -> !name.startsWith(".")).toList(),
                     "the request and its answer are gone");
