@@ -41,6 +41,19 @@ public final class IngestMetrics {
                 .tag("write_key", writeKey).tag("kind", kind).register(registry)).increment();
     }
 
+    private final java.util.Map<String, Counter> requestsByCheck = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * A request's events were checked on {@code path}: "stream" (one pass over the bytes, every
+     * event certainly valid) or "tree" (parsed, each event through the full JSON Schema validator).
+     */
+    public void checked(String path) {
+        requestsByCheck.computeIfAbsent(path, ignored -> Counter.builder("clickstream.ingest.validation.requests")
+                .description("Requests by how their events were checked: stream (every event certainly valid, one pass over the bytes) "
+                        + "or tree (Segment messages, invalid events and what the fast check leaves to the full validator)")
+                .tag("path", path).register(registry)).increment();
+    }
+
     public void stored(Duration latency) {
         storeLatency.record(latency);
     }

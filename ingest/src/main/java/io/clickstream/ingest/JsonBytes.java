@@ -29,7 +29,8 @@ public final class JsonBytes {
         }
     }
 
-    private static void write(JsonGenerator generator, JsonNode node) throws IOException {
+    /** Writes one value of a tree (with everything below it) to {@code generator}. */
+    public static void write(JsonGenerator generator, JsonNode node) throws IOException {
         switch (node.getNodeType()) {
             case OBJECT -> {
                 generator.writeStartObject();

@@ -2,10 +2,8 @@ package io.clickstream.ingest;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
-/** The answer to a track request, independent of the transport. */
-public record TrackResponse(int status, ObjectNode body) {
+/** The answer to a track request, independent of the transport: a status and a JSON body (UTF-8). */
+public record TrackResponse(int status, byte[] body) {
     public TrackResponse {
         requireNonNull(body, "body is null");
     }

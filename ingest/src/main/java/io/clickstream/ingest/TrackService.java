@@ -2,6 +2,12 @@ package io.clickstream.ingest;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.io.SerializedString;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -12,14 +18,22 @@ import io.clickstream.ingest.sink.EventSink;
 import io.clickstream.ingest.sink.SinkRecord;
 import io.clickstream.ingest.validation.EventValidator;
 import io.clickstream.ingest.validation.Rfc3339;
+import io.clickstream.ingest.validation.SchemaFastPath;
 import io.clickstream.ingest.validation.Violation;
 import io.clickstream.schema.EventContract;
 import io.clickstream.schema.Pseudonymiser;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Clock;
+import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,9 +41,32 @@ import org.slf4j.LoggerFactory;
  * The collector's core, free of HTTP: validates each event, pseudonymises it, and stores valid
  * events on the good topic and invalid ones on the dead-letter topic. The returned future
  * completes only after the sink acknowledged every record of the request.
+ *
+ * <p>Two paths lead to the same stored bytes. LMS events that are certainly valid go through one
+ * streaming pass over the request's bytes (checked and written out token by token); anything else
+ * (a Segment message, an event the fast check is not sure of, malformed JSON) is parsed as a tree
+ * and validated by the full JSON Schema validator, which words the errors.
  */
 public final class TrackService {
     private static final Logger LOG = LoggerFactory.getLogger(TrackService.class);
+    /** Root fields the collector writes in their stored form (in this order, after the event's other fields). */
+    private static final String[] SHAPED = {"event_id", "student_id", "timestamp", "ip", "user_agent"};
+    private static final int EVENT_ID = 0;
+    private static final int STUDENT_ID = 1;
+    private static final int TIMESTAMP = 2;
+    private static final int IP = 3;
+    private static final int USER_AGENT = 4;
+    // Names the collector writes for every event, encoded once.
+    private static final SerializedString EVENT_ID_NAME = new SerializedString("event_id");
+    private static final SerializedString STUDENT_ID_NAME = new SerializedString("student_id");
+    private static final SerializedString TIMESTAMP_NAME = new SerializedString("timestamp");
+    private static final SerializedString IP_NAME = new SerializedString("ip");
+    private static final SerializedString USER_AGENT_NAME = new SerializedString("user_agent");
+    private static final SerializedString RECEIVED_AT_NAME = new SerializedString(EventContract.RECEIVED_AT);
+    private static final SerializedString SCHEMA_VERSION_NAME = new SerializedString(EventContract.SCHEMA_VERSION);
+    private static final SerializedString INDEX_NAME = new SerializedString("index");
+    private static final SerializedString STATUS_NAME = new SerializedString("status");
+    private static final SerializedString ACCEPTED = new SerializedString("accepted");
 
     private final ObjectMapper mapper;
     private final EventValidator validator;
@@ -61,8 +98,251 @@ public final class TrackService {
         this.clock = requireNonNull(clock, "clock is null");
     }
 
+    /**
+     * A request read and checked, not yet stored: how many events it holds (for rate limits) and
+     * {@link #send} to store them; or, when it cannot be stored at all (such as malformed JSON),
+     * the {@link #answer}.
+     */
+    public static final class Prepared {
+        private final int events;
+        private final TrackResponse answer;
+        private final Supplier<CompletableFuture<TrackResponse>> send;
+
+        private Prepared(int events, TrackResponse answer, Supplier<CompletableFuture<TrackResponse>> send) {
+            this.events = events;
+            this.answer = answer;
+            this.send = send;
+        }
+
+        static Prepared answered(TrackResponse answer) {
+            return new Prepared(0, answer, null);
+        }
+
+        public int events() {
+            return events;
+        }
+
+        /** The answer when the request is refused as a whole; null when it is to be sent. */
+        public TrackResponse answer() {
+            return answer;
+        }
+
+        /** Stores the request's records; completes once the sink acknowledged them (or could not). */
+        public CompletableFuture<TrackResponse> send() {
+            return send.get();
+        }
+    }
+
+    /**
+     * Reads a request body: on /v1/track ({@code routeType} "track") one LMS event (a JSON object),
+     * a batch (a JSON array of objects) or a Segment message; else a Segment message of that type
+     * (page, screen, identify) or, with {@code routeType} null, a Segment batch.
+     */
+    public Prepared prepare(byte[] body, String routeType, ClientInfo client) {
+        if ("track".equals(routeType)) {
+            Prepared streamed = streamed(body, client);
+            if (streamed != null) {
+                metrics.checked("stream");
+                return streamed;
+            }
+        }
+        metrics.checked("tree");
+        JsonNode parsed;
+        try {
+            parsed = mapper.readTree(body);
+        }
+        catch (JsonProcessingException e) {
+            return Prepared.answered(error(400, "the body is not valid JSON: " + e.getOriginalMessage()));
+        }
+        catch (IOException e) {
+            return Prepared.answered(error(400, "the body could not be parsed: " + e.getMessage()));
+        }
+        if (parsed == null || parsed.isMissingNode()) {
+            return Prepared.answered(error(400, "the body is empty"));
+        }
+        int events = parsed.isArray() ? parsed.size() : parsed.path("batch").isArray() ? parsed.get("batch").size() : 1;
+        return new Prepared(events, null, () -> "track".equals(routeType) ? track(parsed, client) : trackSegment(parsed, routeType, client));
+    }
+
+    /**
+     * The fast path for LMS events: one pass over the body checks each event and writes its stored
+     * form, so a valid event never becomes a tree. Null when the body is not a plain event or batch
+     * of events the fast check vouches for (one event it is not sure of is enough): the tree path
+     * then decides for every event of the request and words the errors.
+     */
+    private Prepared streamed(byte[] body, ClientInfo client) {
+        Shaping shaping = new Shaping(client);
+        List<SinkRecord> records = new ArrayList<>();
+        List<String> eventIds = new ArrayList<>();
+        SchemaFastPath.Capture capture = new SchemaFastPath.Capture(SHAPED);
+        try (JsonParser parser = mapper.getFactory().createParser(body);
+                ByteArrayBuilder buffer = new ByteArrayBuilder(512);
+                JsonGenerator out = mapper.getFactory().createGenerator(buffer)) {
+            out.setRootValueSeparator(null);
+            JsonToken token = parser.nextToken();
+            boolean batch = token == JsonToken.START_ARRAY;
+            if (batch) {
+                token = parser.nextToken();
+            }
+            while (token == JsonToken.START_OBJECT) {
+                if (records.size() == maxBatchEvents) {
+                    return null;
+                }
+                capture.reset();
+                out.writeStartObject();
+                Instant eventTime = validator.copyFieldsIfCertainlyValid(parser, out, capture, TIMESTAMP);
+                if (eventTime == null) {
+                    return null;
+                }
+                String pseudonym = shaping.writeShapedFields(out, capture, eventTime);
+                out.writeEndObject();
+                out.flush();
+                records.add(new SinkRecord(topic, pseudonym, buffer.toByteArray()));
+                buffer.reset();
+                eventIds.add(capture.value(EVENT_ID));
+                token = batch ? parser.nextToken() : null;
+            }
+            // Anything after the events (or a batch entry that is not an object) is for the tree path to judge.
+            if (records.isEmpty() || batch && token != JsonToken.END_ARRAY || parser.nextToken() != null) {
+                return null;
+            }
+        }
+        catch (IOException e) {
+            return null;
+        }
+        int accepted = records.size();
+        return new Prepared(accepted, null, () -> store(records, client, accepted, 0, () -> acceptedAnswer(eventIds)));
+    }
+
+    /** {"accepted": n, "rejected": 0, "results": [{"index": i, "event_id": id, "status": "accepted"}, ...]}. */
+    private byte[] acceptedAnswer(List<String> eventIds) {
+        try (ByteArrayBuilder buffer = new ByteArrayBuilder(64 + eventIds.size() * 80)) {
+            try (JsonGenerator out = mapper.getFactory().createGenerator(buffer)) {
+                out.writeStartObject();
+                out.writeNumberField("accepted", eventIds.size());
+                out.writeNumberField("rejected", 0);
+                out.writeArrayFieldStart("results");
+                for (int i = 0; i < eventIds.size(); i++) {
+                    out.writeStartObject();
+                    out.writeFieldName(INDEX_NAME);
+                    out.writeNumber(i);
+                    out.writeFieldName(EVENT_ID_NAME);
+                    out.writeString(eventIds.get(i));
+                    out.writeFieldName(STATUS_NAME);
+                    out.writeString(ACCEPTED);
+                    out.writeEndObject();
+                }
+                out.writeEndArray();
+                out.writeEndObject();
+            }
+            return buffer.toByteArray();
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot write an answer", e);
+        }
+    }
+
+    /**
+     * What the collector adds to every stored event of one request: the pseudonymised id (each
+     * student keyed once per request: a batch usually holds one student's events), the truncated
+     * address, the user agent, the receiving time and the schema version.
+     */
+    private final class Shaping {
+        private final ClientInfo client;
+        // Values written into every event of the request, encoded once (the user agent is often the longest field).
+        private final SerializedString receivedAt = new SerializedString(Rfc3339.format(clock.instant().truncatedTo(ChronoUnit.MICROS)));
+        private final SerializedString userAgent;
+        // Every event of a batch without its own "ip" comes from the client's address.
+        private final SerializedString clientAddress;
+        private final Map<String, SerializedString> pseudonyms = new HashMap<>();
+
+        Shaping(ClientInfo client) {
+            this.client = client;
+            this.userAgent = client.userAgent() == null ? null : new SerializedString(client.userAgent());
+            String address = ipTruncator.truncate(client.address());
+            this.clientAddress = address == null ? null : new SerializedString(address);
+        }
+
+        /** Writes the {@link #SHAPED} fields and the collector's own; returns the pseudonym (the record's key). */
+        String writeShapedFields(JsonGenerator out, SchemaFastPath.Capture capture, Instant eventTime) throws IOException {
+            SerializedString pseudonym = pseudonyms.computeIfAbsent(capture.value(STUDENT_ID),
+                    studentId -> new SerializedString(pseudonymiser.pseudonymise(studentId)));
+            out.writeFieldName(EVENT_ID_NAME);
+            out.writeString(capture.value(EVENT_ID));
+            out.writeFieldName(STUDENT_ID_NAME);
+            out.writeString(pseudonym);
+            out.writeFieldName(TIMESTAMP_NAME);
+            out.writeString(Rfc3339.format(eventTime.truncatedTo(ChronoUnit.MICROS)));
+            if (capture.value(IP) != null) {
+                String ip = ipTruncator.truncate(capture.value(IP));
+                if (ip != null) {
+                    out.writeFieldName(IP_NAME);
+                    out.writeString(ip);
+                }
+            }
+            else if (clientAddress != null) {
+                out.writeFieldName(IP_NAME);
+                out.writeString(clientAddress);
+            }
+            if (capture.value(USER_AGENT) != null) {
+                out.writeFieldName(USER_AGENT_NAME);
+                out.writeString(capture.value(USER_AGENT));
+            }
+            else if (userAgent != null) {
+                out.writeFieldName(USER_AGENT_NAME);
+                out.writeString(userAgent);
+            }
+            else if (capture.has(USER_AGENT)) {
+                out.writeFieldName(USER_AGENT_NAME);
+                out.writeNull();
+            }
+            out.writeFieldName(RECEIVED_AT_NAME);
+            out.writeString(receivedAt);
+            out.writeFieldName(SCHEMA_VERSION_NAME);
+            out.writeNumber(schemaVersion);
+            return pseudonym.getValue();
+        }
+
+        String clientAddress() {
+            return clientAddress == null ? null : clientAddress.getValue();
+        }
+
+        String receivedAt() {
+            return receivedAt.getValue();
+        }
+
+        /** The stored form of a valid event held as a tree: its fields, then the shaped ones, as the streaming pass writes them. */
+        SinkRecord stored(ObjectNode event) {
+            SchemaFastPath.Capture capture = new SchemaFastPath.Capture(SHAPED);
+            try (ByteArrayBuilder buffer = new ByteArrayBuilder(512)) {
+                String pseudonym;
+                try (JsonGenerator out = mapper.getFactory().createGenerator(buffer)) {
+                    out.writeStartObject();
+                    Iterator<Map.Entry<String, JsonNode>> fields = event.fields();
+                    while (fields.hasNext()) {
+                        Map.Entry<String, JsonNode> field = fields.next();
+                        int slot = capture.slot(field.getKey());
+                        if (slot >= 0) {
+                            capture.set(slot, field.getValue().isTextual() ? field.getValue().textValue() : null);
+                        }
+                        else {
+                            out.writeFieldName(field.getKey());
+                            JsonBytes.write(out, field.getValue());
+                        }
+                    }
+                    pseudonym = writeShapedFields(out, capture, Rfc3339.parse(capture.value(TIMESTAMP)));
+                    out.writeEndObject();
+                }
+                return new SinkRecord(topic, pseudonym, buffer.toByteArray());
+            }
+            catch (IOException e) {
+                throw new UncheckedIOException("cannot write an event", e);
+            }
+        }
+    }
+
     /** One LMS event (a JSON object) or a batch (a JSON array of objects); a Segment message is recognised and mapped. */
-    public CompletableFuture<TrackResponse> track(JsonNode body, ClientInfo client) {
+    private CompletableFuture<TrackResponse> track(JsonNode body, ClientInfo client) {
         if (SegmentMessages.isSegmentMessage(body)) {
             return trackSegment(body, "track", client);
         }
@@ -88,7 +368,7 @@ public final class TrackService {
      * track, page, screen), or {@code {"batch": [...], "context": ..., "sentAt": ...}} on /v1/batch
      * ({@code routeType} null: each message says its type).
      */
-    public CompletableFuture<TrackResponse> trackSegment(JsonNode body, String routeType, ClientInfo client) {
+    private CompletableFuture<TrackResponse> trackSegment(JsonNode body, String routeType, ClientInfo client) {
         List<JsonNode> messages = new ArrayList<>();
         JsonNode batchContext = null;
         if (routeType == null) {
@@ -127,11 +407,7 @@ public final class TrackService {
     private record Candidate(JsonNode original, JsonNode event, List<Violation> mappingViolations, boolean segment) {}
 
     private CompletableFuture<TrackResponse> process(List<Candidate> candidates, ClientInfo client) {
-        String receivedAt = Rfc3339.format(clock.instant().truncatedTo(ChronoUnit.MICROS));
-        // Once per request: every event of a batch without its own "ip" comes from the client's address.
-        String clientAddress = ipTruncator.truncate(client.address());
-        // A batch usually holds one student's events: each id is keyed once per request.
-        java.util.Map<String, String> pseudonyms = new java.util.HashMap<>();
+        Shaping shaping = new Shaping(client);
         List<SinkRecord> records = new ArrayList<>(candidates.size());
         ArrayNode results = mapper.createArrayNode();
         int accepted = 0;
@@ -148,13 +424,13 @@ public final class TrackService {
                 result.put("event_id", eventId.asText());
             }
             if (violations.isEmpty()) {
-                ObjectNode shaped = shape((ObjectNode) candidate.event(), client, clientAddress, receivedAt, pseudonyms);
-                records.add(new SinkRecord(topic, shaped.get("student_id").asText(), bytes(shaped)));
+                records.add(shaping.stored((ObjectNode) candidate.event()));
                 result.put("status", "accepted");
                 accepted++;
             }
             else {
-                records.add(new SinkRecord(deadLetterTopic, null, bytes(deadLetter(candidate.original(), violations, clientAddress, receivedAt))));
+                records.add(new SinkRecord(deadLetterTopic, null,
+                        bytes(deadLetter(candidate.original(), violations, shaping.clientAddress(), shaping.receivedAt()))));
                 result.put("status", "rejected");
                 metrics.rejected(client.writeKey(), violations.get(0).kind());
                 ArrayNode errors = result.putArray("errors");
@@ -163,6 +439,18 @@ public final class TrackService {
         }
         int acceptedCount = accepted;
         int rejectedCount = candidates.size() - accepted;
+        return store(records, client, acceptedCount, rejectedCount, () -> {
+            ObjectNode response = mapper.createObjectNode();
+            response.put("accepted", acceptedCount);
+            response.put("rejected", rejectedCount);
+            response.set("results", results);
+            return bytes(response);
+        });
+    }
+
+    /** Stores a request's records; once acknowledged, answers 200 (all accepted), 207 (some) or 400 (none) with {@code answer}. */
+    private CompletableFuture<TrackResponse> store(List<SinkRecord> records, ClientInfo client, int accepted, int rejected,
+            Supplier<byte[]> answer) {
         long started = System.nanoTime();
         return sink.store(records).handle((ignored, failure) -> {
             if (failure != null) {
@@ -171,13 +459,9 @@ public final class TrackService {
                 return error(503, "the event store did not acknowledge the events; retry later");
             }
             metrics.stored(java.time.Duration.ofNanos(System.nanoTime() - started));
-            metrics.accepted(client.writeKey(), acceptedCount);
-            ObjectNode response = mapper.createObjectNode();
-            response.put("accepted", acceptedCount);
-            response.put("rejected", rejectedCount);
-            response.set("results", results);
-            int status = rejectedCount == 0 ? 200 : acceptedCount == 0 ? 400 : 207;
-            return new TrackResponse(status, response);
+            metrics.accepted(client.writeKey(), accepted);
+            int status = rejected == 0 ? 200 : accepted == 0 ? 400 : 207;
+            return new TrackResponse(status, answer.get());
         });
     }
 
@@ -198,30 +482,6 @@ public final class TrackService {
     /** The sink's state for /ready, such as spool mode and depth. */
     public java.util.Map<String, Object> sinkState() {
         return sink.state();
-    }
-
-    /** The stored form: pseudonymised id, truncated address, UTC timestamp, collector fields. */
-    private ObjectNode shape(ObjectNode event, ClientInfo client, String truncatedClientAddress, String receivedAt,
-            java.util.Map<String, String> pseudonyms) {
-        // In place: the event was parsed for this request and nothing reads its client form after this.
-        ObjectNode shaped = event;
-        shaped.put("student_id", pseudonyms.computeIfAbsent(event.get("student_id").asText(), pseudonymiser::pseudonymise));
-        shaped.put("timestamp", Rfc3339.format(Rfc3339.parse(event.get("timestamp").asText()).truncatedTo(ChronoUnit.MICROS)));
-        JsonNode ip = event.get("ip");
-        String truncated = ip != null && ip.isTextual() ? ipTruncator.truncate(ip.textValue()) : truncatedClientAddress;
-        if (truncated == null) {
-            shaped.remove("ip");
-        }
-        else {
-            shaped.put("ip", truncated);
-        }
-        JsonNode userAgent = event.get("user_agent");
-        if ((userAgent == null || !userAgent.isTextual()) && client.userAgent() != null) {
-            shaped.put("user_agent", client.userAgent());
-        }
-        shaped.put(EventContract.RECEIVED_AT, receivedAt);
-        shaped.put(EventContract.SCHEMA_VERSION, schemaVersion);
-        return shaped;
     }
 
     /** The refused event with the reason; ids pseudonymised and the address truncated, as for good events. */
@@ -286,7 +546,7 @@ public final class TrackService {
     private TrackResponse error(int status, String message) {
         ObjectNode body = mapper.createObjectNode();
         body.put("error", message);
-        return new TrackResponse(status, body);
+        return new TrackResponse(status, bytes(body));
     }
 
     private byte[] bytes(JsonNode node) {

@@ -135,6 +135,61 @@ class IngestServerTest {
     }
 
     @Test
+    void validEventsAreStoredAlikeWhetherStreamedOrReadAsATree() throws Exception {
+        String inAnHour = java.time.Instant.now().atOffset(java.time.ZoneOffset.ofHours(1)).toString();
+        List<LmsEvent> events = List.of(
+                LmsEvent.of("search", "student-é", "/search?q=\"x\"").metadata("query", "frac\ttions ü").metadata("duration", 2.50)
+                        .set("ip", "2001:db8:1:2::7").set("user_agent", "UA/1.0").at(inAnHour),
+                LmsEvent.pageView("student-9", "/c").set("ip", null).set("user_agent", null).set("chapter_id", null),
+                LmsEvent.of("scroll", "student-9", "/c").metadata("scroll_depth", 75).set("referrer", "https://lms.example.edu/"));
+        for (LmsEvent event : events) {
+            // Alone, a valid event takes the streaming pass; beside an invalid one, the whole request is read as a tree.
+            double streamedBefore = checkedOn("stream");
+            assertEquals(200, post(event.json(), "application/json").statusCode());
+            assertEquals(streamedBefore + 1, checkedOn("stream"), "a valid event is checked in one pass over the bytes");
+            String streamed = withoutReceivedAt(sink.on("good").get(sink.on("good").size() - 1));
+            assertEquals(207, post(LmsEvent.batch(event, LmsEvent.pageView("x", "/").set("event_name", "teleport")), "application/json")
+                    .statusCode());
+            String fromTree = withoutReceivedAt(sink.on("good").get(sink.on("good").size() - 1));
+            assertEquals(streamedBefore + 1, checkedOn("stream"), "a batch with an invalid event is read as a tree");
+            assertEquals(fromTree, streamed, "the same stored bytes on both paths");
+            JsonNode stored = mapper.readTree(streamed);
+            assertEquals(new Pseudonymiser(KEY).pseudonymise(mapper.readTree(event.json()).get("student_id").asText()),
+                    stored.get("student_id").asText());
+            assertFalse(streamed.contains("student-"), streamed);
+        }
+        // All three in one batch: one pass, each stored as it was alone.
+        List<String> alone = List.of(withoutReceivedAt(sink.on("good").get(0)), withoutReceivedAt(sink.on("good").get(2)),
+                withoutReceivedAt(sink.on("good").get(4)));
+        double streamedBefore = checkedOn("stream");
+        HttpResponse<String> batch = post(LmsEvent.batch(events.toArray(LmsEvent[]::new)), "application/json");
+        assertEquals(200, batch.statusCode(), batch.body());
+        assertEquals(streamedBefore + 1, checkedOn("stream"));
+        assertEquals(events.get(2).eventId(), mapper.readTree(batch.body()).get("results").get(2).get("event_id").asText());
+        List<SinkRecord> good = sink.on("good");
+        assertEquals(alone, good.subList(good.size() - 3, good.size()).stream().map(IngestServerTest::withoutReceivedAt).toList());
+        JsonNode first = mapper.readTree(withoutReceivedAt(sink.on("good").get(0)));
+        assertEquals("2001:db8:1:0:0:0:0:0", first.get("ip").asText(), "IPv6 cut to /48");
+        assertEquals("UA/1.0", first.get("user_agent").asText());
+        assertEquals(java.time.OffsetDateTime.parse(inAnHour).toInstant().truncatedTo(java.time.temporal.ChronoUnit.MICROS).toString(),
+                first.get("timestamp").asText(), "UTC, at most microseconds");
+        assertEquals(2.5, first.get("metadata").get("duration").asDouble());
+        JsonNode second = mapper.readTree(withoutReceivedAt(sink.on("good").get(2)));
+        assertEquals("127.0.0.0", second.get("ip").asText(), "the client's address stands in for a null ip");
+        assertTrue(second.get("user_agent").asText().startsWith("Java-http-client"), "the request's user agent stands in for a null one");
+        assertTrue(second.get("chapter_id").isNull());
+    }
+
+    private double checkedOn(String path) {
+        io.micrometer.core.instrument.Counter counter = ingest.registry.find("clickstream.ingest.validation.requests").tag("path", path).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    private static String withoutReceivedAt(SinkRecord record) {
+        return new String(record.value(), StandardCharsets.UTF_8).replaceAll("\"received_at\":\"[^\"]*\"", "\"received_at\":\"\"");
+    }
+
+    @Test
     void limitsAndMalformedBodiesGetClear4xx() throws Exception {
         assertEquals(413, post(LmsEvent.batch(LmsEvent.pageView("a", "/"), LmsEvent.pageView("a", "/"),
                 LmsEvent.pageView("a", "/"), LmsEvent.pageView("a", "/")), "application/json").statusCode());

@@ -3,7 +3,6 @@ package io.clickstream.ingest.http;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.clickstream.ingest.ClientInfo;
 import io.clickstream.ingest.IngestMetrics;
@@ -157,25 +156,14 @@ public final class IngestServer implements AutoCloseable {
             json(ctx, 400, Map.of("error", "the body could not be read: " + e.getMessage()));
             return;
         }
-        JsonNode parsed;
-        try {
-            parsed = mapper.readTree(body);
-        }
-        catch (JsonProcessingException e) {
-            json(ctx, 400, Map.of("error", "the body is not valid JSON: " + e.getOriginalMessage()));
+        ClientInfo client = new ClientInfo(ctx.ip(), ctx.header("User-Agent"), writeKey.get().name());
+        TrackService.Prepared prepared = service.prepare(body, segmentType, client);
+        if (prepared.answer() != null) {
+            answer(ctx, prepared.answer());
             return;
         }
-        catch (IOException e) {
-            json(ctx, 400, Map.of("error", "the body could not be parsed: " + e.getMessage()));
-            return;
-        }
-        if (parsed == null || parsed.isMissingNode()) {
-            json(ctx, 400, Map.of("error", "the body is empty"));
-            return;
-        }
-        int events = parsed.isArray() ? parsed.size() : parsed.path("batch").isArray() ? parsed.get("batch").size() : 1;
-        if (events <= maxBatchEvents) {
-            long retryAfter = writeKeys.admit(writeKey.get(), events);
+        if (prepared.events() <= maxBatchEvents) {
+            long retryAfter = writeKeys.admit(writeKey.get(), prepared.events());
             if (retryAfter > 0) {
                 ctx.header("Retry-After", String.valueOf(retryAfter));
                 json(ctx, 429, Map.of("error", "write key '" + writeKey.get().name() + "' is over its limit of "
@@ -183,15 +171,16 @@ public final class IngestServer implements AutoCloseable {
                 return;
             }
         }
-        ClientInfo client = new ClientInfo(ctx.ip(), ctx.header("User-Agent"), writeKey.get().name());
-        CompletableFuture<TrackResponse> response = "track".equals(segmentType) ? service.track(parsed, client)
-                : service.trackSegment(parsed, segmentType, client);
-        ctx.future(() -> response.thenAccept(answer -> {
+        ctx.future(() -> prepared.send().thenAccept(answer -> {
             if (answer.status() == 503) {
                 ctx.header("Retry-After", "5");
             }
-            json(ctx, answer.status(), answer.body());
+            answer(ctx, answer);
         }));
+    }
+
+    private static void answer(Context ctx, TrackResponse answer) {
+        ctx.status(answer.status()).contentType("application/json").result(answer.body());
     }
 
     private void ready(Context ctx) {
@@ -207,6 +196,17 @@ public final class IngestServer implements AutoCloseable {
         String encoding = ctx.header("Content-Encoding");
         if (encoding != null && encoding.equalsIgnoreCase("gzip")) {
             in = new GZIPInputStream(in);
+        }
+        else if (ctx.contentLength() >= 0) {
+            // The usual case: the size is known, so the body is read once into an array of that size.
+            if (ctx.contentLength() > maxBodyBytes) {
+                throw new BodyTooLargeException();
+            }
+            byte[] body = in.readNBytes(ctx.contentLength());
+            if (body.length < ctx.contentLength()) {
+                throw new IOException("the body ended after " + body.length + " of " + ctx.contentLength() + " bytes");
+            }
+            return body;
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buffer = new byte[16 * 1024];

@@ -2,6 +2,8 @@ package io.clickstream.ingest.validation;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.networknt.schema.Error;
 import com.networknt.schema.InputFormat;
@@ -9,6 +11,7 @@ import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
 import io.clickstream.schema.EventContract;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -42,6 +45,22 @@ public final class EventValidator {
         this.maxEventAge = requireNonNull(maxEventAge, "maxEventAge is null");
     }
 
+    /**
+     * The streaming fast path (see {@link SchemaFastPath#copyFieldsIfCertainlyValid}): the event's
+     * time when the event read from {@code parser} is certainly valid (schema and time window), its
+     * fields but the captured ones then written to {@code out}. Null when not sure: the caller then
+     * parses the event as a tree and asks {@link #validate}, which words the errors.
+     */
+    public Instant copyFieldsIfCertainlyValid(JsonParser parser, JsonGenerator out, SchemaFastPath.Capture capture, int timestampSlot)
+            throws IOException {
+        if (!fastPath.copyFieldsIfCertainlyValid(parser, out, capture)) {
+            return null;
+        }
+        String timestamp = capture.value(timestampSlot);
+        Instant eventTime = timestamp == null ? null : Rfc3339.parseOrNull(timestamp);
+        return eventTime != null && checkWindow(eventTime, timestamp) == null ? eventTime : null;
+    }
+
     /** Every problem of the event; empty when it is valid. */
     public List<Violation> validate(JsonNode event) {
         if (event == null || !event.isObject()) {
@@ -70,16 +89,19 @@ public final class EventValidator {
             return java.util.Optional.of(new Violation("timestamp",
                     "must be an RFC 3339 date-time with an offset, such as 2026-11-20T10:30:00Z; got '" + abbreviate(text) + "'", "timestamp"));
         }
+        return java.util.Optional.ofNullable(checkWindow(eventTime, text));
+    }
+
+    /** Null when the event time is inside the accepted window, else the violation. */
+    private Violation checkWindow(Instant eventTime, String text) {
         Instant now = clock.instant();
         if (eventTime.isAfter(now.plus(maxClockSkew))) {
-            return java.util.Optional.of(new Violation("timestamp",
-                    "is more than " + maxClockSkew.toMinutes() + " minutes in the future (" + text + ")", "timestamp"));
+            return new Violation("timestamp", "is more than " + maxClockSkew.toMinutes() + " minutes in the future (" + text + ")", "timestamp");
         }
         if (eventTime.isBefore(now.minus(maxEventAge))) {
-            return java.util.Optional.of(new Violation("timestamp",
-                    "is more than " + maxEventAge.toDays() + " days old (" + text + ")", "timestamp"));
+            return new Violation("timestamp", "is more than " + maxEventAge.toDays() + " days old (" + text + ")", "timestamp");
         }
-        return java.util.Optional.empty();
+        return null;
     }
 
     private static String fieldOf(Error error) {

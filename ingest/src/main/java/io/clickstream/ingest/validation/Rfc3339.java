@@ -87,38 +87,38 @@ public final class Rfc3339 {
         LocalDate date = LocalDate.ofEpochDay(epochDay);
         int secondOfDay = (int) Math.floorMod(seconds, 86_400);
         int nanos = instant.getNano();
-        StringBuilder text = new StringBuilder(30);
-        pad(text, date.getYear(), 4).append('-');
-        pad(text, date.getMonthValue(), 2).append('-');
-        pad(text, date.getDayOfMonth(), 2).append('T');
-        pad(text, secondOfDay / 3600, 2).append(':');
-        pad(text, secondOfDay / 60 % 60, 2).append(':');
-        pad(text, secondOfDay % 60, 2);
-        if (nanos > 0) {
-            text.append('.');
-            if (nanos % 1_000_000 == 0) {
-                pad(text, nanos / 1_000_000, 3);
-            }
-            else if (nanos % 1_000 == 0) {
-                pad(text, nanos / 1_000, 6);
-            }
-            else {
-                pad(text, nanos, 9);
-            }
+        int fractionDigits = nanos == 0 ? 0 : nanos % 1_000_000 == 0 ? 3 : nanos % 1_000 == 0 ? 6 : 9;
+        // Written into one array: this runs for every stored event.
+        char[] text = new char[20 + (fractionDigits == 0 ? 0 : 1 + fractionDigits)];
+        digits(text, 0, date.getYear(), 4);
+        text[4] = '-';
+        digits(text, 5, date.getMonthValue(), 2);
+        text[7] = '-';
+        digits(text, 8, date.getDayOfMonth(), 2);
+        text[10] = 'T';
+        digits(text, 11, secondOfDay / 3600, 2);
+        text[13] = ':';
+        digits(text, 14, secondOfDay / 60 % 60, 2);
+        text[16] = ':';
+        digits(text, 17, secondOfDay % 60, 2);
+        if (fractionDigits > 0) {
+            text[19] = '.';
+            digits(text, 20, fractionDigits == 3 ? nanos / 1_000_000 : fractionDigits == 6 ? nanos / 1_000 : nanos, fractionDigits);
         }
-        return text.append('Z').toString();
+        text[text.length - 1] = 'Z';
+        return new String(text);
+    }
+
+    /** {@code value} as exactly {@code width} decimal digits (zero-padded) at {@code start}. */
+    private static void digits(char[] text, int start, int value, int width) {
+        for (int i = start + width - 1; i >= start; i--) {
+            text[i] = (char) ('0' + value % 10);
+            value /= 10;
+        }
     }
 
     private static final long YEAR_0000 = LocalDate.of(0, 1, 1).toEpochDay();
     private static final long YEAR_9999_END = LocalDate.of(9999, 12, 31).toEpochDay();
-
-    private static StringBuilder pad(StringBuilder text, int value, int width) {
-        String digits = Integer.toString(value);
-        for (int i = digits.length(); i < width; i++) {
-            text.append('0');
-        }
-        return text.append(digits);
-    }
 
     private static int digits(String text, int start, int count) {
         int value = 0;

@@ -2,7 +2,11 @@ package io.clickstream.ingest.validation;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.math.BigDecimal;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,6 +26,10 @@ import java.util.regex.Pattern;
  * invalid one. So it supports only the keywords the contract uses, refuses to compile a schema
  * with any other keyword, and is conservative at the edges: a string with a line terminator
  * never passes a pattern here, and a {@code date-time} passes only in the plain RFC 3339 form.
+ *
+ * <p>The same decision is also made while reading a request's bytes
+ * ({@link #copyFieldsIfCertainlyValid}), copying the event to its stored form in the same pass,
+ * so a valid event never becomes a tree.
  */
 public final class SchemaFastPath {
     private static final Set<String> ANNOTATIONS = Set.of("$schema", "$id", "title", "description", "$comment", "examples", "default");
@@ -35,6 +43,65 @@ public final class SchemaFastPath {
     /** True only when the instance is valid against the schema; false when it may not be. */
     public boolean certainlyValid(JsonNode instance) {
         return root.accepts(instance);
+    }
+
+    /**
+     * The streaming form of {@link #certainlyValid}: reads one object from {@code parser} (standing
+     * on its START_OBJECT) and writes its fields, not its braces, to {@code out}, except the root
+     * fields named in {@code capture}: their values (text or null) are checked and handed to the
+     * capture for the caller to write. False when it cannot vouch for the object, including a key
+     * given twice (a tree keeps the last one; the full path decides); {@code out} then holds part of
+     * the object and {@code parser} stands somewhere inside it.
+     */
+    public boolean copyFieldsIfCertainlyValid(JsonParser parser, JsonGenerator out, Capture capture) throws IOException {
+        return parser.currentToken() == JsonToken.START_OBJECT && root.typeAllows(Node.OBJECT) && root.allowed == null
+                && root.copyObject(parser, out, capture, false);
+    }
+
+    /** Root fields a caller writes itself; one per request (not thread-safe), {@link #reset} before each object. */
+    public static final class Capture {
+        private final String[] names;
+        private final String[] values;
+        private int present;
+
+        public Capture(String... names) {
+            if (names.length > 31) {
+                throw new IllegalArgumentException("at most 31 captured fields");
+            }
+            this.names = names.clone();
+            this.values = new String[names.length];
+        }
+
+        public void reset() {
+            present = 0;
+            java.util.Arrays.fill(values, null);
+        }
+
+        /** Whether the object had the field at {@code slot} (the index of its name in the constructor). */
+        public boolean has(int slot) {
+            return (present & 1 << slot) != 0;
+        }
+
+        /** The field's text; null when it was JSON null or absent. */
+        public String value(int slot) {
+            return values[slot];
+        }
+
+        /** The slot of a captured field name; -1 for any other name. */
+        public int slot(String name) {
+            for (int i = 0; i < names.length; i++) {
+                if (names[i].equals(name)) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        /** Records a captured field's text (null for JSON null), as the streaming check does; for callers holding a tree. */
+        public void set(int slot, String value) {
+            present |= 1 << slot;
+            values[slot] = value;
+        }
     }
 
     /** The keywords of one schema object, checked in one monomorphic method (the hot path calls it for every field). */
@@ -60,6 +127,13 @@ public final class SchemaFastPath {
         String[] required;
         Map<String, Node> properties;
         boolean closed;
+        /** Streaming form of the keywords above. */
+        Set<String> allowedTexts;
+        boolean allowedNull;
+        /** This node's position among its parent's declared properties (a bit of the parent's seen-mask below 64). */
+        int index = -1;
+        long requiredMask;
+        String[] requiredUndeclared;
 
         boolean accepts(JsonNode value) {
             if (types != -1 && !hasType(value)) {
@@ -126,6 +200,234 @@ public final class SchemaFastPath {
             }
             return true;
         }
+
+        boolean typeAllows(int type) {
+            return types == -1 || (types & type) != 0;
+        }
+
+        /** Checks the value the parser stands on and writes it; false when not sure. */
+        boolean copy(JsonParser parser, JsonGenerator out) throws IOException {
+            JsonToken token = parser.currentToken();
+            switch (token) {
+                case VALUE_STRING -> {
+                    String text = parser.getText();
+                    if (!acceptsTextValue(text)) {
+                        return false;
+                    }
+                    out.writeString(text);
+                    return true;
+                }
+                case VALUE_NULL -> {
+                    if (!acceptsNull()) {
+                        return false;
+                    }
+                    out.writeNull();
+                    return true;
+                }
+                case VALUE_TRUE, VALUE_FALSE -> {
+                    if (!typeAllows(BOOLEAN) || allowed != null) {
+                        return false;
+                    }
+                    out.writeBoolean(token == JsonToken.VALUE_TRUE);
+                    return true;
+                }
+                case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> {
+                    return copyNumber(parser, out);
+                }
+                case START_OBJECT -> {
+                    return typeAllows(OBJECT) && allowed == null && copyObject(parser, out, null, true);
+                }
+                case START_ARRAY -> {
+                    return typeAllows(ARRAY) && allowed == null && copyUnchecked(parser, out);
+                }
+                default -> {
+                    return false;
+                }
+            }
+        }
+
+        boolean acceptsTextValue(String text) {
+            return typeAllows(STRING) && (allowed == null || allowedTexts.contains(text)) && acceptsText(text);
+        }
+
+        boolean acceptsNull() {
+            return typeAllows(NULL) && (allowed == null || allowedNull);
+        }
+
+        private boolean copyNumber(JsonParser parser, JsonGenerator out) throws IOException {
+            boolean integral = parser.currentToken() == JsonToken.VALUE_NUMBER_INT;
+            if (!(typeAllows(NUMBER) || integral && (types & INTEGER) != 0) || allowed != null) {
+                return false;
+            }
+            if (minimum != null || maximum != null) {
+                BigDecimal value = decimal(parser);
+                if (value == null || minimum != null && value.compareTo(minimum) < 0 || maximum != null && value.compareTo(maximum) > 0) {
+                    return false;
+                }
+            }
+            return writeNumber(parser, out);
+        }
+
+        /** Fields of an object (with its braces when {@code braces}); a repeated key makes it "not sure". */
+        boolean copyObject(JsonParser parser, JsonGenerator out, Capture capture, boolean braces) throws IOException {
+            if (braces) {
+                out.writeStartObject();
+            }
+            long seen = 0;
+            List<String> seenOther = null;
+            int count = 0;
+            JsonToken token;
+            while ((token = parser.nextToken()) == JsonToken.FIELD_NAME) {
+                String name = parser.currentName();
+                if (maxProperties >= 0 && ++count > maxProperties) {
+                    return false;
+                }
+                Node check = properties == null ? null : properties.get(name);
+                if (check == null && closed) {
+                    return false;
+                }
+                if (check != null && check.index < 64) {
+                    long bit = 1L << check.index;
+                    if ((seen & bit) != 0) {
+                        return false;
+                    }
+                    seen |= bit;
+                }
+                else {
+                    if (seenOther == null) {
+                        seenOther = new ArrayList<>(4);
+                    }
+                    else if (seenOther.contains(name)) {
+                        return false;
+                    }
+                    seenOther.add(name);
+                }
+                parser.nextToken();
+                int slot = capture == null ? -1 : capture.slot(name);
+                if (slot >= 0) {
+                    if (!captureValue(parser, check, capture, slot)) {
+                        return false;
+                    }
+                }
+                else {
+                    out.writeFieldName(name);
+                    if (!(check == null ? copyUnchecked(parser, out) : check.copy(parser, out))) {
+                        return false;
+                    }
+                }
+            }
+            if (token != JsonToken.END_OBJECT || (seen & requiredMask) != requiredMask) {
+                return false;
+            }
+            if (requiredUndeclared != null) {
+                for (String name : requiredUndeclared) {
+                    if (seenOther == null || !seenOther.contains(name)) {
+                        return false;
+                    }
+                }
+            }
+            if (braces) {
+                out.writeEndObject();
+            }
+            return true;
+        }
+
+        private static boolean captureValue(JsonParser parser, Node check, Capture capture, int slot) throws IOException {
+            String text = null;
+            if (parser.currentToken() == JsonToken.VALUE_STRING) {
+                text = parser.getText();
+                if (check != null && !check.acceptsTextValue(text)) {
+                    return false;
+                }
+            }
+            else if (parser.currentToken() != JsonToken.VALUE_NULL || check != null && !check.acceptsNull()) {
+                // A captured field is one the caller shapes as text: anything else is left to the full path.
+                return false;
+            }
+            capture.set(slot, text);
+            return true;
+        }
+    }
+
+    /** Copies any value as a tree would hold it; false on a repeated key in any object of it. */
+    private static boolean copyUnchecked(JsonParser parser, JsonGenerator out) throws IOException {
+        switch (parser.currentToken()) {
+            case START_OBJECT -> {
+                out.writeStartObject();
+                List<String> names = null;
+                while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                    String name = parser.currentName();
+                    if (names == null) {
+                        names = new ArrayList<>(4);
+                    }
+                    else if (names.contains(name)) {
+                        return false;
+                    }
+                    names.add(name);
+                    out.writeFieldName(name);
+                    parser.nextToken();
+                    if (!copyUnchecked(parser, out)) {
+                        return false;
+                    }
+                }
+                out.writeEndObject();
+                return true;
+            }
+            case START_ARRAY -> {
+                out.writeStartArray();
+                while (parser.nextToken() != JsonToken.END_ARRAY) {
+                    if (!copyUnchecked(parser, out)) {
+                        return false;
+                    }
+                }
+                out.writeEndArray();
+                return true;
+            }
+            case VALUE_STRING -> {
+                out.writeString(parser.getTextCharacters(), parser.getTextOffset(), parser.getTextLength());
+                return true;
+            }
+            case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> {
+                return writeNumber(parser, out);
+            }
+            case VALUE_TRUE, VALUE_FALSE -> {
+                out.writeBoolean(parser.currentToken() == JsonToken.VALUE_TRUE);
+                return true;
+            }
+            case VALUE_NULL -> {
+                out.writeNull();
+                return true;
+            }
+            default -> {
+                return false;
+            }
+        }
+    }
+
+    /** A number written as a tree of the same text would write it (floats as doubles); false for non-finite ones. */
+    private static boolean writeNumber(JsonParser parser, JsonGenerator out) throws IOException {
+        switch (parser.getNumberType()) {
+            case INT -> out.writeNumber(parser.getIntValue());
+            case LONG -> out.writeNumber(parser.getLongValue());
+            case BIG_INTEGER -> out.writeNumber(parser.getBigIntegerValue());
+            default -> {
+                double value = parser.getDoubleValue();
+                if (!Double.isFinite(value)) {
+                    return false;
+                }
+                out.writeNumber(value);
+            }
+        }
+        return true;
+    }
+
+    /** The number as the tree check compares it; null when it is not finite. */
+    private static BigDecimal decimal(JsonParser parser) throws IOException {
+        return switch (parser.getNumberType()) {
+            case INT, LONG -> BigDecimal.valueOf(parser.getLongValue());
+            case BIG_INTEGER -> new BigDecimal(parser.getBigIntegerValue());
+            default -> Double.isFinite(parser.getDoubleValue()) ? BigDecimal.valueOf(parser.getDoubleValue()) : null;
+        };
     }
 
     private static Node compile(JsonNode schema, String location) {
@@ -182,7 +484,40 @@ public final class SchemaFastPath {
                 }
             }
         }
+        prepareStreaming(node);
         return node;
+    }
+
+    /** What the streaming check needs besides the keywords: enum texts, property positions, required ones as a mask. */
+    private static void prepareStreaming(Node node) {
+        if (node.allowed != null) {
+            node.allowedTexts = new HashSet<>();
+            for (JsonNode member : node.allowed) {
+                if (member.isTextual()) {
+                    node.allowedTexts.add(member.textValue());
+                }
+                node.allowedNull |= member.isNull();
+            }
+        }
+        if (node.properties != null) {
+            int index = 0;
+            for (Node property : node.properties.values()) {
+                property.index = index++;
+            }
+        }
+        if (node.required != null) {
+            List<String> undeclared = new ArrayList<>();
+            for (String name : node.required) {
+                Node property = node.properties == null ? null : node.properties.get(name);
+                if (property != null && property.index < 64) {
+                    node.requiredMask |= 1L << property.index;
+                }
+                else {
+                    undeclared.add(name);
+                }
+            }
+            node.requiredUndeclared = undeclared.isEmpty() ? null : undeclared.toArray(String[]::new);
+        }
     }
 
     private static int types(JsonNode argument, String location) {

@@ -62,6 +62,67 @@ class SchemaFastPathTest {
     }
 
     @Test
+    void theStreamingCheckDecidesLikeTheTreeCheckAndCopiesEveryOtherField() throws Exception {
+        int streamedValid = 0;
+        List<JsonNode> events = new ArrayList<>(validEvents());
+        for (JsonNode base : validEvents()) {
+            events.addAll(mutations((ObjectNode) base));
+        }
+        for (JsonNode event : events) {
+            SchemaFastPath.Capture capture = new SchemaFastPath.Capture("student_id", "timestamp", "ip");
+            String copied = streamed(fast, event.toString(), capture);
+            assertEquals(fast.certainlyValid(event), copied != null, "the streaming check must decide like the tree check: " + event);
+            if (copied == null) {
+                continue;
+            }
+            streamedValid++;
+            ObjectNode expected = ((ObjectNode) event).deepCopy();
+            for (String captured : List.of("student_id", "timestamp", "ip")) {
+                int slot = capture.slot(captured);
+                assertEquals(event.has(captured), capture.has(slot), captured);
+                assertEquals(event.path(captured).textValue(), capture.value(slot), captured);
+                expected.remove(captured);
+            }
+            assertEquals(expected, MAPPER.readTree(copied), "every other field is copied as it was");
+        }
+        assertTrue(streamedValid > 50, "valid mutations must be streamed too: " + streamedValid);
+    }
+
+    @Test
+    void theStreamingCheckLeavesRepeatedKeysAndOddValuesToTheFullPath() throws Exception {
+        String valid = LmsEvent.of("search", "s-3", "/search").metadata("query", "fractions").json();
+        assertTrue(streamed(fast, valid, new SchemaFastPath.Capture("student_id")) != null);
+        // A tree keeps the last of repeated keys; the stream cannot know which one a tree would keep.
+        assertEquals(null, streamed(fast, valid.replace("{\"event_id\"", "{\"page_url\":\"/a\",\"event_id\""), new SchemaFastPath.Capture()));
+        assertEquals(null, streamed(fast, valid.replace("\"query\"", "\"q\":1,\"q\":2,\"query\""), new SchemaFastPath.Capture()));
+        assertEquals(null, streamed(fast, valid.replace("\"query\"", "\"deep\":{\"a\":[{\"b\":1,\"b\":2}]},\"query\""),
+                new SchemaFastPath.Capture()));
+        // Free metadata is copied whole, numbers as a tree writes them.
+        String nested = valid.replace("\"query\"", "\"deep\":{\"a\":[1,2.50,1e2,true,null,\"x\\u00e9\"]},\"query\"");
+        String copied = streamed(fast, nested, new SchemaFastPath.Capture());
+        assertEquals(MAPPER.readTree(nested), MAPPER.readTree(copied));
+        assertTrue(copied.contains("[1,2.5,100.0,true,null,\"xé\"]"), copied);
+        // A captured field must be text or null: anything else is for the full validator to word.
+        assertEquals(null, streamed(fast, valid.replace("\"student_id\":\"s-3\"", "\"student_id\":7"), new SchemaFastPath.Capture("student_id")));
+    }
+
+    /** The streaming check's copy of {@code json} with braces around it; null when it is not sure. */
+    private static String streamed(SchemaFastPath fast, String json, SchemaFastPath.Capture capture) throws Exception {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (com.fasterxml.jackson.core.JsonParser parser = MAPPER.getFactory().createParser(json);
+                com.fasterxml.jackson.core.JsonGenerator out = MAPPER.getFactory().createGenerator(bytes)) {
+            parser.nextToken();
+            capture.reset();
+            out.writeStartObject();
+            if (!fast.copyFieldsIfCertainlyValid(parser, out, capture)) {
+                return null;
+            }
+            out.writeEndObject();
+        }
+        return bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    @Test
     void refusesKeywordsItCannotCheck() {
         IllegalArgumentException error = assertThrows(IllegalArgumentException.class,
                 () -> new SchemaFastPath(MAPPER.readTree("{\"type\":\"object\",\"properties\":{\"a\":{\"oneOf\":[{\"type\":\"string\"}]}}}")));
