@@ -2,11 +2,10 @@ package io.clickstream.ingest;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.io.SerializedString;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -23,13 +22,11 @@ import io.clickstream.ingest.validation.Violation;
 import io.clickstream.schema.EventContract;
 import io.clickstream.schema.Pseudonymiser;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -56,17 +53,14 @@ public final class TrackService {
     private static final int TIMESTAMP = 2;
     private static final int IP = 3;
     private static final int USER_AGENT = 4;
-    // Names the collector writes for every event, encoded once.
-    private static final SerializedString EVENT_ID_NAME = new SerializedString("event_id");
-    private static final SerializedString STUDENT_ID_NAME = new SerializedString("student_id");
-    private static final SerializedString TIMESTAMP_NAME = new SerializedString("timestamp");
-    private static final SerializedString IP_NAME = new SerializedString("ip");
-    private static final SerializedString USER_AGENT_NAME = new SerializedString("user_agent");
-    private static final SerializedString RECEIVED_AT_NAME = new SerializedString(EventContract.RECEIVED_AT);
-    private static final SerializedString SCHEMA_VERSION_NAME = new SerializedString(EventContract.SCHEMA_VERSION);
-    private static final SerializedString INDEX_NAME = new SerializedString("index");
-    private static final SerializedString STATUS_NAME = new SerializedString("status");
-    private static final SerializedString ACCEPTED = new SerializedString("accepted");
+    private static final byte[] EVENT_ID_FIELD = ascii("\"event_id\":");
+    private static final byte[] TIMESTAMP_FIELD = ascii(",\"timestamp\":\"");
+    private static final byte[] IP_FIELD = ascii(",\"ip\":\"");
+    private static final byte[] USER_AGENT_FIELD = ascii(",\"user_agent\":");
+    private static final byte[] USER_AGENT_NULL = ascii(",\"user_agent\":null");
+    private static final byte[] RESULT_START = ascii("{\"index\":");
+    private static final byte[] RESULT_EVENT_ID = ascii(",\"event_id\":");
+    private static final byte[] RESULT_ACCEPTED = ascii(",\"status\":\"accepted\"}");
 
     private final ObjectMapper mapper;
     private final EventValidator validator;
@@ -173,33 +167,36 @@ public final class TrackService {
     private Prepared streamed(byte[] body, ClientInfo client) {
         Shaping shaping = new Shaping(client);
         List<SinkRecord> records = new ArrayList<>();
-        List<String> eventIds = new ArrayList<>();
+        // Where each event's id (a JSON string) stands in the body, for the answer.
+        int[] eventIds = new int[16];
         SchemaFastPath.Capture capture = new SchemaFastPath.Capture(SHAPED);
         try (JsonParser parser = mapper.getFactory().createParser(body);
-                ByteArrayBuilder buffer = new ByteArrayBuilder(512);
-                JsonGenerator out = mapper.getFactory().createGenerator(buffer)) {
-            out.setRootValueSeparator(null);
+                ByteArrayBuilder buffer = new ByteArrayBuilder(512)) {
             JsonToken token = parser.nextToken();
             boolean batch = token == JsonToken.START_ARRAY;
             if (batch) {
                 token = parser.nextToken();
             }
+            int cursor = 0;
             while (token == JsonToken.START_OBJECT) {
                 if (records.size() == maxBatchEvents) {
                     return null;
                 }
                 capture.reset();
-                out.writeStartObject();
-                Instant eventTime = validator.copyFieldsIfCertainlyValid(parser, out, capture, TIMESTAMP);
+                buffer.append('{');
+                Instant eventTime = validator.copyFieldsIfCertainlyValid(parser, body, cursor, buffer, capture, TIMESTAMP);
                 if (eventTime == null) {
                     return null;
                 }
-                String pseudonym = shaping.writeShapedFields(out, capture, eventTime);
-                out.writeEndObject();
-                out.flush();
+                cursor = capture.end();
+                String pseudonym = shaping.writeShapedFields(buffer, buffer.size() > 1, capture, body, eventTime);
                 records.add(new SinkRecord(topic, pseudonym, buffer.toByteArray()));
                 buffer.reset();
-                eventIds.add(capture.value(EVENT_ID));
+                if (eventIds.length < records.size() * 2) {
+                    eventIds = java.util.Arrays.copyOf(eventIds, eventIds.length * 2);
+                }
+                eventIds[records.size() * 2 - 2] = capture.rawStart(EVENT_ID);
+                eventIds[records.size() * 2 - 1] = capture.rawEnd(EVENT_ID);
                 token = batch ? parser.nextToken() : null;
             }
             // Anything after the events (or a batch entry that is not an object) is for the tree path to judge.
@@ -211,34 +208,29 @@ public final class TrackService {
             return null;
         }
         int accepted = records.size();
-        return new Prepared(accepted, null, () -> store(records, client, accepted, 0, () -> acceptedAnswer(eventIds)));
+        int[] idRanges = eventIds;
+        return new Prepared(accepted, null, () -> store(records, client, accepted, 0, () -> acceptedAnswer(body, idRanges, accepted)));
     }
 
-    /** {"accepted": n, "rejected": 0, "results": [{"index": i, "event_id": id, "status": "accepted"}, ...]}. */
-    private byte[] acceptedAnswer(List<String> eventIds) {
-        try (ByteArrayBuilder buffer = new ByteArrayBuilder(64 + eventIds.size() * 80)) {
-            try (JsonGenerator out = mapper.getFactory().createGenerator(buffer)) {
-                out.writeStartObject();
-                out.writeNumberField("accepted", eventIds.size());
-                out.writeNumberField("rejected", 0);
-                out.writeArrayFieldStart("results");
-                for (int i = 0; i < eventIds.size(); i++) {
-                    out.writeStartObject();
-                    out.writeFieldName(INDEX_NAME);
-                    out.writeNumber(i);
-                    out.writeFieldName(EVENT_ID_NAME);
-                    out.writeString(eventIds.get(i));
-                    out.writeFieldName(STATUS_NAME);
-                    out.writeString(ACCEPTED);
-                    out.writeEndObject();
+    /**
+     * {"accepted": n, "rejected": 0, "results": [{"index": i, "event_id": id, "status": "accepted"}, ...]},
+     * each id copied from the body ({@code idRanges}: start and end of each, in pairs).
+     */
+    private static byte[] acceptedAnswer(byte[] body, int[] idRanges, int events) {
+        try (ByteArrayBuilder out = new ByteArrayBuilder(64 + events * 90)) {
+            out.write(ascii("{\"accepted\":" + events + ",\"rejected\":0,\"results\":["));
+            for (int i = 0; i < events; i++) {
+                if (i > 0) {
+                    out.append(',');
                 }
-                out.writeEndArray();
-                out.writeEndObject();
+                out.write(RESULT_START);
+                out.write(ascii(Integer.toString(i)));
+                out.write(RESULT_EVENT_ID);
+                out.write(body, idRanges[2 * i], idRanges[2 * i + 1] - idRanges[2 * i]);
+                out.write(RESULT_ACCEPTED);
             }
-            return buffer.toByteArray();
-        }
-        catch (IOException e) {
-            throw new UncheckedIOException("cannot write an answer", e);
+            out.write(ascii("]}"));
+            return out.toByteArray();
         }
     }
 
@@ -248,97 +240,113 @@ public final class TrackService {
      * address, the user agent, the receiving time and the schema version.
      */
     private final class Shaping {
-        private final ClientInfo client;
-        // Values written into every event of the request, encoded once (the user agent is often the longest field).
-        private final SerializedString receivedAt = new SerializedString(Rfc3339.format(clock.instant().truncatedTo(ChronoUnit.MICROS)));
-        private final SerializedString userAgent;
+        // What is the same for every event of the request, as the JSON bytes written (the user agent is often the longest field).
+        private final String receivedAt = Rfc3339.format(clock.instant().truncatedTo(ChronoUnit.MICROS));
+        private final byte[] tail = ascii(",\"" + EventContract.RECEIVED_AT + "\":\"" + receivedAt + "\",\"" + EventContract.SCHEMA_VERSION + "\":"
+                + schemaVersion + "}");
+        private final byte[] userAgentField;
         // Every event of a batch without its own "ip" comes from the client's address.
-        private final SerializedString clientAddress;
-        private final Map<String, SerializedString> pseudonyms = new HashMap<>();
+        private final String clientAddress;
+        private final byte[] clientAddressField;
+        /** Per student id: its pseudonym and its field ({@code ,"student_id":"..."}). */
+        private final Map<String, Object[]> pseudonyms = new HashMap<>();
 
         Shaping(ClientInfo client) {
-            this.client = client;
-            this.userAgent = client.userAgent() == null ? null : new SerializedString(client.userAgent());
-            String address = ipTruncator.truncate(client.address());
-            this.clientAddress = address == null ? null : new SerializedString(address);
+            this.userAgentField = client.userAgent() == null ? null : concat(USER_AGENT_FIELD, quoted(client.userAgent()));
+            this.clientAddress = ipTruncator.truncate(client.address());
+            this.clientAddressField = clientAddress == null ? null : ascii(",\"ip\":\"" + clientAddress + "\"");
         }
 
-        /** Writes the {@link #SHAPED} fields and the collector's own; returns the pseudonym (the record's key). */
-        String writeShapedFields(JsonGenerator out, SchemaFastPath.Capture capture, Instant eventTime) throws IOException {
-            SerializedString pseudonym = pseudonyms.computeIfAbsent(capture.value(STUDENT_ID),
-                    studentId -> new SerializedString(pseudonymiser.pseudonymise(studentId)));
-            out.writeFieldName(EVENT_ID_NAME);
-            out.writeString(capture.value(EVENT_ID));
-            out.writeFieldName(STUDENT_ID_NAME);
-            out.writeString(pseudonym);
-            out.writeFieldName(TIMESTAMP_NAME);
-            out.writeString(Rfc3339.format(eventTime.truncatedTo(ChronoUnit.MICROS)));
+        /**
+         * Writes the {@link #SHAPED} fields and the collector's own, and the closing brace, after the
+         * event's other fields ({@code afterField}: at least one); returns the pseudonym (the record's
+         * key). The captured event id and user agent are copied from {@code input} when the capture
+         * knows where they stand, else written from their text.
+         */
+        String writeShapedFields(ByteArrayBuilder out, boolean afterField, SchemaFastPath.Capture capture, byte[] input, Instant eventTime) {
+            Object[] pseudonym = pseudonyms.computeIfAbsent(capture.value(STUDENT_ID), studentId -> {
+                String value = pseudonymiser.pseudonymise(studentId);
+                return new Object[] {value, ascii(",\"student_id\":\"" + value + "\"")};
+            });
+            if (afterField) {
+                out.append(',');
+            }
+            out.write(EVENT_ID_FIELD);
+            writeString(out, capture, EVENT_ID, input);
+            out.write((byte[]) pseudonym[1]);
+            out.write(TIMESTAMP_FIELD);
+            out.write(ascii(Rfc3339.format(eventTime.truncatedTo(ChronoUnit.MICROS))));
+            out.append('"');
             if (capture.value(IP) != null) {
                 String ip = ipTruncator.truncate(capture.value(IP));
                 if (ip != null) {
-                    out.writeFieldName(IP_NAME);
-                    out.writeString(ip);
+                    out.write(IP_FIELD);
+                    out.write(ascii(ip));
+                    out.append('"');
                 }
             }
-            else if (clientAddress != null) {
-                out.writeFieldName(IP_NAME);
-                out.writeString(clientAddress);
+            else if (clientAddressField != null) {
+                out.write(clientAddressField);
             }
             if (capture.value(USER_AGENT) != null) {
-                out.writeFieldName(USER_AGENT_NAME);
-                out.writeString(capture.value(USER_AGENT));
+                out.write(USER_AGENT_FIELD);
+                writeString(out, capture, USER_AGENT, input);
             }
-            else if (userAgent != null) {
-                out.writeFieldName(USER_AGENT_NAME);
-                out.writeString(userAgent);
+            else if (userAgentField != null) {
+                out.write(userAgentField);
             }
             else if (capture.has(USER_AGENT)) {
-                out.writeFieldName(USER_AGENT_NAME);
-                out.writeNull();
+                out.write(USER_AGENT_NULL);
             }
-            out.writeFieldName(RECEIVED_AT_NAME);
-            out.writeString(receivedAt);
-            out.writeFieldName(SCHEMA_VERSION_NAME);
-            out.writeNumber(schemaVersion);
-            return pseudonym.getValue();
+            out.write(tail);
+            return (String) pseudonym[0];
         }
 
-        String clientAddress() {
-            return clientAddress == null ? null : clientAddress.getValue();
-        }
-
-        String receivedAt() {
-            return receivedAt.getValue();
-        }
-
-        /** The stored form of a valid event held as a tree: its fields, then the shaped ones, as the streaming pass writes them. */
+        /** The stored form of a valid event held as a tree: its other fields, then the shaped ones, as the streaming pass writes them. */
         SinkRecord stored(ObjectNode event) {
             SchemaFastPath.Capture capture = new SchemaFastPath.Capture(SHAPED);
-            try (ByteArrayBuilder buffer = new ByteArrayBuilder(512)) {
-                String pseudonym;
-                try (JsonGenerator out = mapper.getFactory().createGenerator(buffer)) {
-                    out.writeStartObject();
-                    Iterator<Map.Entry<String, JsonNode>> fields = event.fields();
-                    while (fields.hasNext()) {
-                        Map.Entry<String, JsonNode> field = fields.next();
-                        int slot = capture.slot(field.getKey());
-                        if (slot >= 0) {
-                            capture.set(slot, field.getValue().isTextual() ? field.getValue().textValue() : null);
-                        }
-                        else {
-                            out.writeFieldName(field.getKey());
-                            JsonBytes.write(out, field.getValue());
-                        }
-                    }
-                    pseudonym = writeShapedFields(out, capture, Rfc3339.parse(capture.value(TIMESTAMP)));
-                    out.writeEndObject();
+            capture.reset();
+            ObjectNode others = event.deepCopy();
+            for (int slot = 0; slot < SHAPED.length; slot++) {
+                JsonNode value = others.remove(SHAPED[slot]);
+                if (value != null) {
+                    capture.set(slot, value.isTextual() ? value.textValue() : null);
                 }
-                return new SinkRecord(topic, pseudonym, buffer.toByteArray());
             }
-            catch (IOException e) {
-                throw new UncheckedIOException("cannot write an event", e);
+            byte[] fields = bytes(others);
+            try (ByteArrayBuilder out = new ByteArrayBuilder(fields.length + 256)) {
+                out.write(fields, 0, fields.length - 1);   // without the closing brace
+                String pseudonym = writeShapedFields(out, !others.isEmpty(), capture, null, Rfc3339.parse(capture.value(TIMESTAMP)));
+                return new SinkRecord(topic, pseudonym, out.toByteArray());
             }
         }
+    }
+
+    /** A captured string: its bytes in the input when known, else its text encoded. */
+    private static void writeString(ByteArrayBuilder out, SchemaFastPath.Capture capture, int slot, byte[] input) {
+        if (input != null && capture.rawStart(slot) >= 0) {
+            out.write(input, capture.rawStart(slot), capture.rawEnd(slot) - capture.rawStart(slot));
+        }
+        else {
+            out.write(quoted(capture.value(slot)));
+        }
+    }
+
+    /** A JSON string literal. */
+    private static byte[] quoted(String text) {
+        return concat(ascii("\""), JsonStringEncoder.getInstance().quoteAsUTF8(text), ascii("\""));
+    }
+
+    private static byte[] ascii(String text) {
+        return text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayBuilder out = new ByteArrayBuilder(64);
+        for (byte[] part : parts) {
+            out.write(part);
+        }
+        return out.toByteArray();
     }
 
     /** One LMS event (a JSON object) or a batch (a JSON array of objects); a Segment message is recognised and mapped. */
@@ -430,7 +438,7 @@ public final class TrackService {
             }
             else {
                 records.add(new SinkRecord(deadLetterTopic, null,
-                        bytes(deadLetter(candidate.original(), violations, shaping.clientAddress(), shaping.receivedAt()))));
+                        bytes(deadLetter(candidate.original(), violations, shaping.clientAddress, shaping.receivedAt))));
                 result.put("status", "rejected");
                 metrics.rejected(client.writeKey(), violations.get(0).kind());
                 ArrayNode errors = result.putArray("errors");

@@ -219,6 +219,11 @@ class IngestServerTest {
         assertTrue(deepMetadata.statusCode() == 400 || deepMetadata.statusCode() == 413, deepMetadata.statusCode() + " " + deepMetadata.body());
         assertEquals(400, post("\u0000\u0001garbage", "application/json").statusCode());
         assertEquals(400, post("{\"event_id\": 1e999999}", "application/json").statusCode());
+        // A float beyond a double where the contract bounds the number: a clear 400, not a server error.
+        HttpResponse<String> huge = post(LmsEvent.pageView("a", "/").metadata("duration", 1).json().replace("\"duration\":1.0", "\"duration\":1e400"),
+                "application/json");
+        assertEquals(400, huge.statusCode(), huge.body());
+        assertEquals("metadata.duration", mapper.readTree(huge.body()).get("results").get(0).get("errors").get(0).get("field").asText());
 
         // Wrong types are named per field; the valid neighbour is kept.
         HttpResponse<String> wrongTypes = post(LmsEvent.batch(LmsEvent.pageView("a", "/").set("page_url", "/ok"),

@@ -2,8 +2,8 @@ package io.clickstream.ingest.validation;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.networknt.schema.Error;
 import com.networknt.schema.InputFormat;
@@ -48,12 +48,13 @@ public final class EventValidator {
     /**
      * The streaming fast path (see {@link SchemaFastPath#copyFieldsIfCertainlyValid}): the event's
      * time when the event read from {@code parser} is certainly valid (schema and time window), its
-     * fields but the captured ones then written to {@code out}. Null when not sure: the caller then
-     * parses the event as a tree and asks {@link #validate}, which words the errors.
+     * fields but the captured ones then copied from {@code input} to {@code out}. Null when not
+     * sure: the caller then parses the event as a tree and asks {@link #validate}, which words the
+     * errors.
      */
-    public Instant copyFieldsIfCertainlyValid(JsonParser parser, JsonGenerator out, SchemaFastPath.Capture capture, int timestampSlot)
-            throws IOException {
-        if (!fastPath.copyFieldsIfCertainlyValid(parser, out, capture)) {
+    public Instant copyFieldsIfCertainlyValid(JsonParser parser, byte[] input, int from, ByteArrayBuilder out, SchemaFastPath.Capture capture,
+            int timestampSlot) throws IOException {
+        if (!fastPath.copyFieldsIfCertainlyValid(parser, input, from, out, capture)) {
             return null;
         }
         String timestamp = capture.value(timestampSlot);
@@ -69,6 +70,11 @@ public final class EventValidator {
         List<Violation> violations = new ArrayList<>(2);
         // Valid events pass the compiled fast path; the full validator decides (and words the errors) for the rest.
         if (!fastPath.certainlyValid(event)) {
+            String beyondDouble = nonFiniteNumber(event, "");
+            if (beyondDouble != null) {
+                // The schema library cannot compare such a number with a bound (it throws): named here instead.
+                return List.of(new Violation(beyondDouble, "is a number beyond the range of a double", "type"));
+            }
             for (Error error : schema.validate(event)) {
                 violations.add(new Violation(fieldOf(error), error.getMessage(), error.getKeyword() == null ? "schema" : error.getKeyword()));
             }
@@ -100,6 +106,32 @@ public final class EventValidator {
         }
         if (eventTime.isBefore(now.minus(maxEventAge))) {
             return new Violation("timestamp", "is more than " + maxEventAge.toDays() + " days old (" + text + ")", "timestamp");
+        }
+        return null;
+    }
+
+    /** The field (dotted path) of the first float too large for a double, or null. */
+    private static String nonFiniteNumber(JsonNode node, String path) {
+        if (node.isFloatingPointNumber()) {
+            return Double.isFinite(node.doubleValue()) ? null : path.isEmpty() ? "$" : path;
+        }
+        if (node.isContainerNode()) {
+            java.util.Iterator<java.util.Map.Entry<String, JsonNode>> fields = node.fields();
+            if (node.isArray()) {
+                for (int i = 0; i < node.size(); i++) {
+                    String found = nonFiniteNumber(node.get(i), path + "[" + i + "]");
+                    if (found != null) {
+                        return found;
+                    }
+                }
+            }
+            while (fields.hasNext()) {
+                java.util.Map.Entry<String, JsonNode> field = fields.next();
+                String found = nonFiniteNumber(field.getValue(), path.isEmpty() ? field.getKey() : path + "." + field.getKey());
+                if (found != null) {
+                    return found;
+                }
+            }
         }
         return null;
     }

@@ -2,9 +2,9 @@ package io.clickstream.ingest.validation;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.math.BigDecimal;
@@ -28,8 +28,8 @@ import java.util.regex.Pattern;
  * never passes a pattern here, and a {@code date-time} passes only in the plain RFC 3339 form.
  *
  * <p>The same decision is also made while reading a request's bytes
- * ({@link #copyFieldsIfCertainlyValid}), copying the event to its stored form in the same pass,
- * so a valid event never becomes a tree.
+ * ({@link #copyFieldsIfCertainlyValid}), copying the event's fields to its stored form in the same
+ * pass, so a valid event never becomes a tree.
  */
 public final class SchemaFastPath {
     private static final Set<String> ANNOTATIONS = Set.of("$schema", "$id", "title", "description", "$comment", "examples", "default");
@@ -46,23 +46,50 @@ public final class SchemaFastPath {
     }
 
     /**
-     * The streaming form of {@link #certainlyValid}: reads one object from {@code parser} (standing
-     * on its START_OBJECT) and writes its fields, not its braces, to {@code out}, except the root
-     * fields named in {@code capture}: their values (text or null) are checked and handed to the
-     * capture for the caller to write. False when it cannot vouch for the object, including a key
-     * given twice (a tree keeps the last one; the full path decides); {@code out} then holds part of
-     * the object and {@code parser} stands somewhere inside it.
+     * The streaming form of {@link #certainlyValid}, copying as it checks. Reads one object from
+     * {@code parser} (standing on its START_OBJECT) and appends the object's root fields to
+     * {@code out} exactly as they are in {@code input} (the parser's whole input), separated by
+     * commas, without braces, and without the fields named in {@code capture}: those are checked and
+     * handed to the capture, for the caller to write. {@code from} is an offset in {@code input}
+     * before the object's opening brace, with only whitespace, commas or an array's opening bracket
+     * between. Returns true, with {@link Capture#end()} just past the object's closing brace; or
+     * false when it cannot vouch for the object, including a key given twice (a tree keeps the last
+     * one; the full path decides); {@code out} then holds part of the object.
+     *
+     * <p>The copied bytes are what the client sent, read and checked by the parser on the way, so
+     * they are valid JSON with the same meaning (numbers and escapes keep the client's spelling).
      */
-    public boolean copyFieldsIfCertainlyValid(JsonParser parser, JsonGenerator out, Capture capture) throws IOException {
-        return parser.currentToken() == JsonToken.START_OBJECT && root.typeAllows(Node.OBJECT) && root.allowed == null
-                && root.copyObject(parser, out, capture, false);
+    public boolean copyFieldsIfCertainlyValid(JsonParser parser, byte[] input, int from, ByteArrayBuilder out, Capture capture)
+            throws IOException {
+        if (parser.currentToken() != JsonToken.START_OBJECT || !root.typeAllows(Node.OBJECT) || root.allowed != null) {
+            return false;
+        }
+        int position = from;
+        while (position < input.length && input[position] != '{') {
+            byte b = input[position];
+            if (!isWhitespace(b) && b != ',' && b != '[') {
+                return false;
+            }
+            position++;
+        }
+        if (position == input.length) {
+            return false;
+        }
+        capture.cursor = position + 1;
+        return root.checkObject(parser, input, out, capture);
     }
 
-    /** Root fields a caller writes itself; one per request (not thread-safe), {@link #reset} before each object. */
+    /**
+     * Root fields a caller writes itself, with where their values stand in the input; one per
+     * request (not thread-safe), {@link #reset} before each object.
+     */
     public static final class Capture {
         private final String[] names;
         private final String[] values;
+        private final int[] rawStarts;
+        private final int[] rawEnds;
         private int present;
+        private int cursor;
 
         public Capture(String... names) {
             if (names.length > 31) {
@@ -70,11 +97,14 @@ public final class SchemaFastPath {
             }
             this.names = names.clone();
             this.values = new String[names.length];
+            this.rawStarts = new int[names.length];
+            this.rawEnds = new int[names.length];
         }
 
         public void reset() {
             present = 0;
             java.util.Arrays.fill(values, null);
+            java.util.Arrays.fill(rawStarts, -1);
         }
 
         /** Whether the object had the field at {@code slot} (the index of its name in the constructor). */
@@ -87,6 +117,21 @@ public final class SchemaFastPath {
             return values[slot];
         }
 
+        /** Where the field's value (a JSON string with its quotes, or null) starts in the input; -1 when not known (set from a tree). */
+        public int rawStart(int slot) {
+            return rawStarts[slot];
+        }
+
+        /** Where the field's value ends in the input (exclusive). */
+        public int rawEnd(int slot) {
+            return rawEnds[slot];
+        }
+
+        /** The offset just past the object's closing brace, after {@link #copyFieldsIfCertainlyValid} said yes. */
+        public int end() {
+            return cursor;
+        }
+
         /** The slot of a captured field name; -1 for any other name. */
         public int slot(String name) {
             for (int i = 0; i < names.length; i++) {
@@ -97,10 +142,16 @@ public final class SchemaFastPath {
             return -1;
         }
 
-        /** Records a captured field's text (null for JSON null), as the streaming check does; for callers holding a tree. */
+        /** Records a captured field's text (null for JSON null), for callers holding the event as a tree. */
         public void set(int slot, String value) {
             present |= 1 << slot;
             values[slot] = value;
+        }
+
+        void set(int slot, String value, int rawStart, int rawEnd) {
+            set(slot, value);
+            rawStarts[slot] = rawStart;
+            rawEnds[slot] = rawEnd;
         }
     }
 
@@ -146,6 +197,9 @@ public final class SchemaFastPath {
                 return acceptsText(value.textValue());
             }
             if (value.isNumber()) {
+                if (value.isFloatingPointNumber() && !Double.isFinite(value.doubleValue())) {
+                    return false;   // beyond a double's range: the full path words it
+                }
                 return (minimum == null || decimal(value).compareTo(minimum) >= 0) && (maximum == null || decimal(value).compareTo(maximum) <= 0);
             }
             if (value.isObject()) {
@@ -205,45 +259,18 @@ public final class SchemaFastPath {
             return types == -1 || (types & type) != 0;
         }
 
-        /** Checks the value the parser stands on and writes it; false when not sure. */
-        boolean copy(JsonParser parser, JsonGenerator out) throws IOException {
+        /** Checks the value the parser stands on (consuming it whole); false when not sure. */
+        boolean check(JsonParser parser) throws IOException {
             JsonToken token = parser.currentToken();
-            switch (token) {
-                case VALUE_STRING -> {
-                    String text = parser.getText();
-                    if (!acceptsTextValue(text)) {
-                        return false;
-                    }
-                    out.writeString(text);
-                    return true;
-                }
-                case VALUE_NULL -> {
-                    if (!acceptsNull()) {
-                        return false;
-                    }
-                    out.writeNull();
-                    return true;
-                }
-                case VALUE_TRUE, VALUE_FALSE -> {
-                    if (!typeAllows(BOOLEAN) || allowed != null) {
-                        return false;
-                    }
-                    out.writeBoolean(token == JsonToken.VALUE_TRUE);
-                    return true;
-                }
-                case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> {
-                    return copyNumber(parser, out);
-                }
-                case START_OBJECT -> {
-                    return typeAllows(OBJECT) && allowed == null && copyObject(parser, out, null, true);
-                }
-                case START_ARRAY -> {
-                    return typeAllows(ARRAY) && allowed == null && copyUnchecked(parser, out);
-                }
-                default -> {
-                    return false;
-                }
-            }
+            return switch (token) {
+                case VALUE_STRING -> acceptsTextValue(parser.getText());
+                case VALUE_NULL -> acceptsNull();
+                case VALUE_TRUE, VALUE_FALSE -> typeAllows(BOOLEAN) && allowed == null;
+                case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> checkNumber(parser);
+                case START_OBJECT -> typeAllows(OBJECT) && allowed == null && checkObject(parser, null, null, null);
+                case START_ARRAY -> typeAllows(ARRAY) && allowed == null && checkUnchecked(parser);
+                default -> false;
+            };
         }
 
         boolean acceptsTextValue(String text) {
@@ -254,28 +281,28 @@ public final class SchemaFastPath {
             return typeAllows(NULL) && (allowed == null || allowedNull);
         }
 
-        private boolean copyNumber(JsonParser parser, JsonGenerator out) throws IOException {
+        private boolean checkNumber(JsonParser parser) throws IOException {
             boolean integral = parser.currentToken() == JsonToken.VALUE_NUMBER_INT;
             if (!(typeAllows(NUMBER) || integral && (types & INTEGER) != 0) || allowed != null) {
                 return false;
             }
             if (minimum != null || maximum != null) {
                 BigDecimal value = decimal(parser);
-                if (value == null || minimum != null && value.compareTo(minimum) < 0 || maximum != null && value.compareTo(maximum) > 0) {
-                    return false;
-                }
+                return value != null && (minimum == null || value.compareTo(minimum) >= 0) && (maximum == null || value.compareTo(maximum) <= 0);
             }
-            return writeNumber(parser, out);
+            return isFinite(parser);
         }
 
-        /** Fields of an object (with its braces when {@code braces}); a repeated key makes it "not sure". */
-        boolean copyObject(JsonParser parser, JsonGenerator out, Capture capture, boolean braces) throws IOException {
-            if (braces) {
-                out.writeStartObject();
-            }
+        /**
+         * The fields of an object, the parser standing on its START_OBJECT; a repeated key makes it
+         * "not sure". With {@code input}: the root object, whose fields (but the captured ones) are
+         * copied from the input to {@code out}, the capture's cursor following the parser.
+         */
+        boolean checkObject(JsonParser parser, byte[] input, ByteArrayBuilder out, Capture capture) throws IOException {
             long seen = 0;
             List<String> seenOther = null;
             int count = 0;
+            boolean copied = false;
             JsonToken token;
             while ((token = parser.nextToken()) == JsonToken.FIELD_NAME) {
                 String name = parser.currentName();
@@ -303,17 +330,35 @@ public final class SchemaFastPath {
                     seenOther.add(name);
                 }
                 parser.nextToken();
-                int slot = capture == null ? -1 : capture.slot(name);
+                if (input == null) {
+                    if (!(check == null ? checkUnchecked(parser) : check.check(parser))) {
+                        return false;
+                    }
+                    continue;
+                }
+                // The same field in the input's bytes: the parser reads (and so checks) every byte of it.
+                int nameStart = skipWhitespaceAndComma(input, capture.cursor);
+                int valueStart = nameStart < 0 || input[nameStart] != '"' ? -1 : skipColon(input, skipString(input, nameStart));
+                int valueEnd = valueStart < 0 ? -1 : skipValue(input, valueStart);
+                if (valueEnd < 0) {
+                    return false;
+                }
+                capture.cursor = valueEnd;
+                int slot = capture.slot(name);
                 if (slot >= 0) {
-                    if (!captureValue(parser, check, capture, slot)) {
+                    if (!captureValue(parser, check, capture, slot, valueStart, valueEnd)) {
                         return false;
                     }
                 }
                 else {
-                    out.writeFieldName(name);
-                    if (!(check == null ? copyUnchecked(parser, out) : check.copy(parser, out))) {
+                    if (!(check == null ? checkUnchecked(parser) : check.check(parser))) {
                         return false;
                     }
+                    if (copied) {
+                        out.append(',');
+                    }
+                    out.write(input, nameStart, valueEnd - nameStart);
+                    copied = true;
                 }
             }
             if (token != JsonToken.END_OBJECT || (seen & requiredMask) != requiredMask) {
@@ -326,13 +371,18 @@ public final class SchemaFastPath {
                     }
                 }
             }
-            if (braces) {
-                out.writeEndObject();
+            if (input != null) {
+                int close = skipWhitespace(input, capture.cursor);
+                if (close < 0 || input[close] != '}') {
+                    return false;
+                }
+                capture.cursor = close + 1;
             }
             return true;
         }
 
-        private static boolean captureValue(JsonParser parser, Node check, Capture capture, int slot) throws IOException {
+        private static boolean captureValue(JsonParser parser, Node check, Capture capture, int slot, int rawStart, int rawEnd)
+                throws IOException {
             String text = null;
             if (parser.currentToken() == JsonToken.VALUE_STRING) {
                 text = parser.getText();
@@ -344,16 +394,15 @@ public final class SchemaFastPath {
                 // A captured field is one the caller shapes as text: anything else is left to the full path.
                 return false;
             }
-            capture.set(slot, text);
+            capture.set(slot, text, rawStart, rawEnd);
             return true;
         }
     }
 
-    /** Copies any value as a tree would hold it; false on a repeated key in any object of it. */
-    private static boolean copyUnchecked(JsonParser parser, JsonGenerator out) throws IOException {
+    /** Reads any value whole; false on a repeated key in any object of it, or a number a tree cannot hold. */
+    private static boolean checkUnchecked(JsonParser parser) throws IOException {
         switch (parser.currentToken()) {
             case START_OBJECT -> {
-                out.writeStartObject();
                 List<String> names = null;
                 while (parser.nextToken() == JsonToken.FIELD_NAME) {
                     String name = parser.currentName();
@@ -364,38 +413,25 @@ public final class SchemaFastPath {
                         return false;
                     }
                     names.add(name);
-                    out.writeFieldName(name);
                     parser.nextToken();
-                    if (!copyUnchecked(parser, out)) {
+                    if (!checkUnchecked(parser)) {
                         return false;
                     }
                 }
-                out.writeEndObject();
                 return true;
             }
             case START_ARRAY -> {
-                out.writeStartArray();
                 while (parser.nextToken() != JsonToken.END_ARRAY) {
-                    if (!copyUnchecked(parser, out)) {
+                    if (!checkUnchecked(parser)) {
                         return false;
                     }
                 }
-                out.writeEndArray();
-                return true;
-            }
-            case VALUE_STRING -> {
-                out.writeString(parser.getTextCharacters(), parser.getTextOffset(), parser.getTextLength());
                 return true;
             }
             case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> {
-                return writeNumber(parser, out);
+                return isFinite(parser);
             }
-            case VALUE_TRUE, VALUE_FALSE -> {
-                out.writeBoolean(parser.currentToken() == JsonToken.VALUE_TRUE);
-                return true;
-            }
-            case VALUE_NULL -> {
-                out.writeNull();
+            case VALUE_STRING, VALUE_TRUE, VALUE_FALSE, VALUE_NULL -> {
                 return true;
             }
             default -> {
@@ -404,21 +440,9 @@ public final class SchemaFastPath {
         }
     }
 
-    /** A number written as a tree of the same text would write it (floats as doubles); false for non-finite ones. */
-    private static boolean writeNumber(JsonParser parser, JsonGenerator out) throws IOException {
-        switch (parser.getNumberType()) {
-            case INT -> out.writeNumber(parser.getIntValue());
-            case LONG -> out.writeNumber(parser.getLongValue());
-            case BIG_INTEGER -> out.writeNumber(parser.getBigIntegerValue());
-            default -> {
-                double value = parser.getDoubleValue();
-                if (!Double.isFinite(value)) {
-                    return false;
-                }
-                out.writeNumber(value);
-            }
-        }
-        return true;
+    /** False for a float beyond a double's range (a tree holds it as infinity): left to the full path. */
+    private static boolean isFinite(JsonParser parser) throws IOException {
+        return parser.currentToken() == JsonToken.VALUE_NUMBER_INT || Double.isFinite(parser.getDoubleValue());
     }
 
     /** The number as the tree check compares it; null when it is not finite. */
@@ -428,6 +452,77 @@ public final class SchemaFastPath {
             case BIG_INTEGER -> new BigDecimal(parser.getBigIntegerValue());
             default -> Double.isFinite(parser.getDoubleValue()) ? BigDecimal.valueOf(parser.getDoubleValue()) : null;
         };
+    }
+
+    // Finding a field's bytes in input the parser reads at the same time: only where the JSON is well formed do both agree,
+    // and there the parser fails (and the event goes to the full path) before these offsets are used for anything else.
+
+    private static boolean isWhitespace(byte b) {
+        return b == ' ' || b == '\n' || b == '\r' || b == '\t';
+    }
+
+    private static int skipWhitespace(byte[] input, int position) {
+        while (position < input.length && isWhitespace(input[position])) {
+            position++;
+        }
+        return position < input.length ? position : -1;
+    }
+
+    private static int skipWhitespaceAndComma(byte[] input, int position) {
+        position = skipWhitespace(input, position);
+        return position >= 0 && input[position] == ',' ? skipWhitespace(input, position + 1) : position;
+    }
+
+    /** Past the closing quote of the string whose opening quote is at {@code position}; -1 when it does not end. */
+    private static int skipString(byte[] input, int position) {
+        for (int i = position + 1; i < input.length; i++) {
+            if (input[i] == '"') {
+                return i + 1;
+            }
+            if (input[i] == '\\') {
+                i++;
+            }
+        }
+        return -1;
+    }
+
+    /** The start of the value after a field name's colon; -1 when there is none. */
+    private static int skipColon(byte[] input, int position) {
+        position = position < 0 ? -1 : skipWhitespace(input, position);
+        return position >= 0 && input[position] == ':' ? skipWhitespace(input, position + 1) : -1;
+    }
+
+    /** Past the value starting at {@code position} (string, object, array or scalar); -1 when it does not end. */
+    private static int skipValue(byte[] input, int position) {
+        byte first = input[position];
+        if (first == '"') {
+            return skipString(input, position);
+        }
+        if (first == '{' || first == '[') {
+            int depth = 0;
+            for (int i = position; i < input.length; i++) {
+                byte b = input[i];
+                if (b == '"') {
+                    i = skipString(input, i);
+                    if (i < 0) {
+                        return -1;
+                    }
+                    i--;
+                }
+                else if (b == '{' || b == '[') {
+                    depth++;
+                }
+                else if ((b == '}' || b == ']') && --depth == 0) {
+                    return i + 1;
+                }
+            }
+            return -1;
+        }
+        int i = position;
+        while (i < input.length && !isWhitespace(input[i]) && input[i] != ',' && input[i] != '}' && input[i] != ']') {
+            i++;
+        }
+        return i < input.length ? i : -1;
     }
 
     private static Node compile(JsonNode schema, String location) {

@@ -97,29 +97,43 @@ class SchemaFastPathTest {
         assertEquals(null, streamed(fast, valid.replace("\"query\"", "\"q\":1,\"q\":2,\"query\""), new SchemaFastPath.Capture()));
         assertEquals(null, streamed(fast, valid.replace("\"query\"", "\"deep\":{\"a\":[{\"b\":1,\"b\":2}]},\"query\""),
                 new SchemaFastPath.Capture()));
-        // Free metadata is copied whole, numbers as a tree writes them.
-        String nested = valid.replace("\"query\"", "\"deep\":{\"a\":[1,2.50,1e2,true,null,\"x\\u00e9\"]},\"query\"");
+        // Free metadata is copied whole, as the client wrote it (white space, number and escape spellings).
+        String nested = valid.replace("\"query\"", "\"deep\" : { \"a\":[1, 2.50,1e2,true,null,\"x\\u00e9\\\"}\"]},\"query\"");
         String copied = streamed(fast, nested, new SchemaFastPath.Capture());
         assertEquals(MAPPER.readTree(nested), MAPPER.readTree(copied));
-        assertTrue(copied.contains("[1,2.5,100.0,true,null,\"xé\"]"), copied);
+        assertTrue(copied.contains("\"deep\" : { \"a\":[1, 2.50,1e2,true,null,\"x\\u00e9\\\"}\"]}"), copied);
+        // A number beyond a double is left to the full validator, as is a float where the contract wants a bounded number.
+        assertEquals(null, streamed(fast, valid.replace("\"query\"", "\"big\":1e400,\"query\""), new SchemaFastPath.Capture()));
         // A captured field must be text or null: anything else is for the full validator to word.
         assertEquals(null, streamed(fast, valid.replace("\"student_id\":\"s-3\"", "\"student_id\":7"), new SchemaFastPath.Capture("student_id")));
     }
 
     /** The streaming check's copy of {@code json} with braces around it; null when it is not sure. */
     private static String streamed(SchemaFastPath fast, String json, SchemaFastPath.Capture capture) throws Exception {
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        try (com.fasterxml.jackson.core.JsonParser parser = MAPPER.getFactory().createParser(json);
-                com.fasterxml.jackson.core.JsonGenerator out = MAPPER.getFactory().createGenerator(bytes)) {
+        // Leading text before the object, as in a batch: the copy starts at the object's brace.
+        byte[] input = (" [ \n" + json + " ]").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (com.fasterxml.jackson.core.JsonParser parser = MAPPER.getFactory().createParser(input);
+                com.fasterxml.jackson.core.util.ByteArrayBuilder out = new com.fasterxml.jackson.core.util.ByteArrayBuilder()) {
+            parser.nextToken();
             parser.nextToken();
             capture.reset();
-            out.writeStartObject();
-            if (!fast.copyFieldsIfCertainlyValid(parser, out, capture)) {
+            out.append('{');
+            if (!fast.copyFieldsIfCertainlyValid(parser, input, 0, out, capture)) {
                 return null;
             }
-            out.writeEndObject();
+            assertEquals(']', (char) input[input.length - 1]);
+            assertEquals(" ]", new String(input, capture.end(), input.length - capture.end(), java.nio.charset.StandardCharsets.UTF_8),
+                    "the capture's end is just past the object");
+            for (int slot = 0; slot < 31; slot++) {
+                if (capture.has(slot)) {
+                    assertEquals(capture.value(slot) == null ? "null" : MAPPER.writeValueAsString(capture.value(slot)),
+                            MAPPER.readTree(new String(input, capture.rawStart(slot), capture.rawEnd(slot) - capture.rawStart(slot),
+                                    java.nio.charset.StandardCharsets.UTF_8)).toString(), "where the captured value stands");
+                }
+            }
+            out.append('}');
+            return new String(out.toByteArray(), java.nio.charset.StandardCharsets.UTF_8);
         }
-        return bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
     }
 
     @Test
