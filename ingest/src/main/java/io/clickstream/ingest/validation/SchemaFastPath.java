@@ -321,13 +321,10 @@ public final class SchemaFastPath {
                     seen |= bit;
                 }
                 else {
+                    seenOther = withNewName(seenOther, name);
                     if (seenOther == null) {
-                        seenOther = new ArrayList<>(4);
-                    }
-                    else if (seenOther.contains(name)) {
                         return false;
                     }
-                    seenOther.add(name);
                 }
                 parser.nextToken();
                 if (input == null) {
@@ -405,14 +402,10 @@ public final class SchemaFastPath {
             case START_OBJECT -> {
                 List<String> names = null;
                 while (parser.nextToken() == JsonToken.FIELD_NAME) {
-                    String name = parser.currentName();
+                    names = withNewName(names, parser.currentName());
                     if (names == null) {
-                        names = new ArrayList<>(4);
-                    }
-                    else if (names.contains(name)) {
                         return false;
                     }
-                    names.add(name);
                     parser.nextToken();
                     if (!checkUnchecked(parser)) {
                         return false;
@@ -438,6 +431,18 @@ public final class SchemaFastPath {
                 return false;
             }
         }
+    }
+
+    /** {@code names} with {@code name} added (a new list when null); null when it already held the name: a repeated key. */
+    private static List<String> withNewName(List<String> names, String name) {
+        if (names == null) {
+            names = new ArrayList<>(4);
+        }
+        else if (names.contains(name)) {
+            return null;
+        }
+        names.add(name);
+        return names;
     }
 
     /** False for a float beyond a double's range (a tree holds it as infinity): left to the full path. */
