@@ -53,14 +53,14 @@ public final class TrackService {
     private static final int TIMESTAMP = 2;
     private static final int IP = 3;
     private static final int USER_AGENT = 4;
-    private static final byte[] EVENT_ID_FIELD = ascii("\"event_id\":");
-    private static final byte[] TIMESTAMP_FIELD = ascii(",\"timestamp\":\"");
-    private static final byte[] IP_FIELD = ascii(",\"ip\":\"");
-    private static final byte[] USER_AGENT_FIELD = ascii(",\"user_agent\":");
-    private static final byte[] USER_AGENT_NULL = ascii(",\"user_agent\":null");
-    private static final byte[] RESULT_START = ascii("{\"index\":");
-    private static final byte[] RESULT_EVENT_ID = ascii(",\"event_id\":");
-    private static final byte[] RESULT_ACCEPTED = ascii(",\"status\":\"accepted\"}");
+    private static final byte[] EVENT_ID_FIELD = utf8("\"event_id\":");
+    private static final byte[] TIMESTAMP_FIELD = utf8(",\"timestamp\":\"");
+    private static final byte[] IP_FIELD = utf8(",\"ip\":\"");
+    private static final byte[] USER_AGENT_FIELD = utf8(",\"user_agent\":");
+    private static final byte[] USER_AGENT_NULL = utf8(",\"user_agent\":null");
+    private static final byte[] RESULT_START = utf8("{\"index\":");
+    private static final byte[] RESULT_EVENT_ID = utf8(",\"event_id\":");
+    private static final byte[] RESULT_ACCEPTED = utf8(",\"status\":\"accepted\"}");
 
     private final ObjectMapper mapper;
     private final EventValidator validator;
@@ -218,18 +218,18 @@ public final class TrackService {
      */
     private static byte[] acceptedAnswer(byte[] body, int[] idRanges, int events) {
         try (ByteArrayBuilder out = new ByteArrayBuilder(64 + events * 90)) {
-            out.write(ascii("{\"accepted\":" + events + ",\"rejected\":0,\"results\":["));
+            out.write(utf8("{\"accepted\":" + events + ",\"rejected\":0,\"results\":["));
             for (int i = 0; i < events; i++) {
                 if (i > 0) {
                     out.append(',');
                 }
                 out.write(RESULT_START);
-                out.write(ascii(Integer.toString(i)));
+                out.write(utf8(Integer.toString(i)));
                 out.write(RESULT_EVENT_ID);
                 out.write(body, idRanges[2 * i], idRanges[2 * i + 1] - idRanges[2 * i]);
                 out.write(RESULT_ACCEPTED);
             }
-            out.write(ascii("]}"));
+            out.write(utf8("]}"));
             return out.toByteArray();
         }
     }
@@ -242,19 +242,19 @@ public final class TrackService {
     private final class Shaping {
         // What is the same for every event of the request, as the JSON bytes written (the user agent is often the longest field).
         private final String receivedAt = Rfc3339.format(clock.instant().truncatedTo(ChronoUnit.MICROS));
-        private final byte[] tail = ascii(",\"" + EventContract.RECEIVED_AT + "\":\"" + receivedAt + "\",\"" + EventContract.SCHEMA_VERSION + "\":"
+        private final byte[] tail = utf8(",\"" + EventContract.RECEIVED_AT + "\":\"" + receivedAt + "\",\"" + EventContract.SCHEMA_VERSION + "\":"
                 + schemaVersion + "}");
         private final byte[] userAgentField;
         // Every event of a batch without its own "ip" comes from the client's address.
         private final String clientAddress;
         private final byte[] clientAddressField;
-        /** Per student id: its pseudonym and its field ({@code ,"student_id":"..."}). */
-        private final Map<String, Object[]> pseudonyms = new HashMap<>();
+        /** Per student id of the request: its pseudonym, and its field as written. */
+        private final Map<String, Pseudonym> pseudonyms = new HashMap<>();
 
         Shaping(ClientInfo client) {
             this.userAgentField = client.userAgent() == null ? null : concat(USER_AGENT_FIELD, quoted(client.userAgent()));
             this.clientAddress = ipTruncator.truncate(client.address());
-            this.clientAddressField = clientAddress == null ? null : ascii(",\"ip\":\"" + clientAddress + "\"");
+            this.clientAddressField = clientAddress == null ? null : utf8(",\"ip\":\"" + clientAddress + "\"");
         }
 
         /**
@@ -264,24 +264,24 @@ public final class TrackService {
          * knows where they stand, else written from their text.
          */
         String writeShapedFields(ByteArrayBuilder out, boolean afterField, SchemaFastPath.Capture capture, byte[] input, Instant eventTime) {
-            Object[] pseudonym = pseudonyms.computeIfAbsent(capture.value(STUDENT_ID), studentId -> {
+            Pseudonym pseudonym = pseudonyms.computeIfAbsent(capture.value(STUDENT_ID), studentId -> {
                 String value = pseudonymiser.pseudonymise(studentId);
-                return new Object[] {value, ascii(",\"student_id\":\"" + value + "\"")};
+                return new Pseudonym(value, utf8(",\"student_id\":\"" + value + "\""));
             });
             if (afterField) {
                 out.append(',');
             }
             out.write(EVENT_ID_FIELD);
             writeString(out, capture, EVENT_ID, input);
-            out.write((byte[]) pseudonym[1]);
+            out.write(pseudonym.field());
             out.write(TIMESTAMP_FIELD);
-            out.write(ascii(Rfc3339.format(eventTime.truncatedTo(ChronoUnit.MICROS))));
+            out.write(utf8(Rfc3339.format(eventTime.truncatedTo(ChronoUnit.MICROS))));
             out.append('"');
             if (capture.value(IP) != null) {
                 String ip = ipTruncator.truncate(capture.value(IP));
                 if (ip != null) {
                     out.write(IP_FIELD);
-                    out.write(ascii(ip));
+                    out.write(utf8(ip));
                     out.append('"');
                 }
             }
@@ -299,7 +299,7 @@ public final class TrackService {
                 out.write(USER_AGENT_NULL);
             }
             out.write(tail);
-            return (String) pseudonym[0];
+            return pseudonym.value();
         }
 
         /** The stored form of a valid event held as a tree: its other fields, then the shaped ones, as the streaming pass writes them. */
@@ -322,6 +322,9 @@ public final class TrackService {
         }
     }
 
+    /** A student's pseudonym and its field ({@code ,"student_id":"..."}) as written into each of the student's events. */
+    private record Pseudonym(String value, byte[] field) {}
+
     /** A captured string: its bytes in the input when known, else its text encoded. */
     private static void writeString(ByteArrayBuilder out, SchemaFastPath.Capture capture, int slot, byte[] input) {
         if (input != null && capture.rawStart(slot) >= 0) {
@@ -334,10 +337,10 @@ public final class TrackService {
 
     /** A JSON string literal. */
     private static byte[] quoted(String text) {
-        return concat(ascii("\""), JsonStringEncoder.getInstance().quoteAsUTF8(text), ascii("\""));
+        return concat(utf8("\""), JsonStringEncoder.getInstance().quoteAsUTF8(text), utf8("\""));
     }
 
-    private static byte[] ascii(String text) {
+    private static byte[] utf8(String text) {
         return text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
 
