@@ -30,7 +30,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *
  * <p>Starts a real broker and the ingest service as their own processes (nothing else), then:
  * (1) the baseline: a {@code KafkaProducer} with ingest's settings (acks=all, idempotent, lz4,
- * linger 5 ms) sending the same events as fast as it can; (2) {@code wrk} posting batches of 100
+ * linger 5 ms, its batch size) sending the same events as fast as it can; (2) {@code wrk} posting batches of 100
  * events; (3) {@code wrk} posting single events with keep-alive. {@code wrk} is the load generator
  * process; its Lua hook prints exact p50/p95/p99.
  *
@@ -175,6 +175,9 @@ public final class IngestBenchmark {
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         config.put(ProducerConfig.LINGER_MS_CONFIG, 5);
         config.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        // Ingest's batch size: its default (ingest.kafka.batch-bytes in ingest's reference.conf), or what
+        // INGEST_KAFKA_BATCH_BYTES sets for both (the ingest process inherits this environment).
+        config.put(ProducerConfig.BATCH_SIZE_CONFIG, Integer.parseInt(System.getenv().getOrDefault("INGEST_KAFKA_BATCH_BYTES", "16384")));
         AtomicLong acknowledged = new AtomicLong();
         long started = System.nanoTime();
         long end = started + duration.toNanos();

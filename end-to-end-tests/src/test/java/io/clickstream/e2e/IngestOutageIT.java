@@ -92,7 +92,7 @@ class IngestOutageIT {
             (i % 3 == 0 ? neverSent : written).add(record);
         }
         try (KafkaEventSink sink = new KafkaEventSink(new IngestConfig.Kafka(stack.broker().bootstrapServers(), StackSettings.TOPIC,
-                StackSettings.DEAD_LETTER_TOPIC, 5, "none", 10_000))) {
+                StackSettings.DEAD_LETTER_TOPIC, 5, "none", 16_384, 10_000))) {
             long before = System.currentTimeMillis();
             sink.store(written).get(30, TimeUnit.SECONDS);
             List<SinkRecord> candidates = new ArrayList<>(neverSent);

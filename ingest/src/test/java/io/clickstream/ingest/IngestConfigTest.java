@@ -34,6 +34,7 @@ class IngestConfigTest {
         assertFalse(config.toString().contains("web-key-0123456789abc"), "write keys must not be printed");
         assertEquals(List.of(), config.http().corsOrigins());
         assertEquals(5000, config.kafka().deliveryTimeoutMs());
+        assertEquals(16384, config.kafka().batchBytes(), "Kafka's own default batch size");
         assertEquals("work/spool", config.spool().directory());
         assertEquals(1024L * 1024 * 1024, config.spool().maxBytes());
         assertEquals(16L * 1024 * 1024, config.spool().segmentBytes());
@@ -81,6 +82,9 @@ class IngestConfigTest {
         IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> IngestConfig.from(
                 ConfigFactory.parseString(KEY + "\ningest.http.max-batch-events = 0").withFallback(ConfigFactory.defaultReference()).resolve()));
         assertTrue(error.getMessage().contains("ingest.http.max-batch-events"), error.getMessage());
+        IllegalArgumentException batch = assertThrows(IllegalArgumentException.class, () -> IngestConfig.from(
+                ConfigFactory.parseString(KEY + "\ningest.kafka.batch-bytes = 10").withFallback(ConfigFactory.defaultReference()).resolve()));
+        assertTrue(batch.getMessage().contains("ingest.kafka.batch-bytes"), batch.getMessage());
     }
 
     @Test

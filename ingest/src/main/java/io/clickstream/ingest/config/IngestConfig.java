@@ -50,13 +50,14 @@ public record IngestConfig(Http http, Auth auth, Kafka kafka, Spool spool, Priva
     }
 
     public record Kafka(String bootstrapServers, String topic, String deadLetterTopic, int lingerMs, String compression,
-            int deliveryTimeoutMs) {
+            int batchBytes, int deliveryTimeoutMs) {
         public Kafka {
             requireNonNull(bootstrapServers, "bootstrapServers is null");
             requireNonNull(topic, "topic is null");
             requireNonNull(deadLetterTopic, "deadLetterTopic is null");
             requireNonNull(compression, "compression is null");
             checkRange("ingest.kafka.linger-ms", lingerMs, 0, 10_000);
+            checkRange("ingest.kafka.batch-bytes", batchBytes, 1_024, 16 * 1024 * 1024);
             checkRange("ingest.kafka.delivery-timeout-ms", deliveryTimeoutMs, 1_000, 600_000);
         }
     }
@@ -151,7 +152,7 @@ public record IngestConfig(Http http, Auth auth, Kafka kafka, Spool spool, Priva
                     new Auth(io.clickstream.ingest.auth.WriteKey.parseList(c.getString("auth.write-keys"))),
                     new Kafka(c.getString("kafka.bootstrap-servers"), c.getString("kafka.topic"),
                             c.getString("kafka.dead-letter-topic"), c.getInt("kafka.linger-ms"), c.getString("kafka.compression"),
-                            c.getInt("kafka.delivery-timeout-ms")),
+                            c.getInt("kafka.batch-bytes"), c.getInt("kafka.delivery-timeout-ms")),
                     new Spool(c.getString("spool.directory"), c.getBytes("spool.max-bytes"), c.getBytes("spool.segment-bytes"),
                             c.getDuration("spool.replay-interval"), c.getDuration("spool.in-doubt-settle")),
                     new Privacy(c.getString("privacy.pseudonymisation-key"), c.getInt("privacy.ipv4-prefix-bits"),

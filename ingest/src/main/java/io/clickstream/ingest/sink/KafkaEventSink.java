@@ -53,6 +53,7 @@ public final class KafkaEventSink implements EventSink {
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.LINGER_MS_CONFIG, config.lingerMs(),
                 ProducerConfig.COMPRESSION_TYPE_CONFIG, config.compression(),
+                ProducerConfig.BATCH_SIZE_CONFIG, config.batchBytes(),
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, config.deliveryTimeoutMs(),
                 // The producer requires delivery timeout >= linger + request timeout.
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(config.deliveryTimeoutMs() - config.lingerMs(), 15_000),
