@@ -31,7 +31,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * <p>Starts a real broker and the ingest service as their own processes (nothing else), then:
  * (1) the baseline: a {@code KafkaProducer} with ingest's settings (acks=all, idempotent, lz4,
  * linger 5 ms, its batch size) sending the same events as fast as it can; (2) {@code wrk} posting batches of 100
- * events; (3) {@code wrk} posting single events with keep-alive. {@code wrk} is the load generator
+ * events (64 different bodies in turn); (3) {@code wrk} posting single events with keep-alive. {@code wrk} is the load generator
  * process; its Lua hook prints exact p50/p95/p99.
  *
  * <p>How to run: {@code bench/ingest [--seconds N] [--warmup N]} (each workload runs {@code warmup} seconds first, unmeasured). Prints a table and the ratio of batched
@@ -39,6 +39,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  */
 public final class IngestBenchmark {
     private static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Distinct batch bodies posted in turn. */
+    private static final int BATCH_BODIES = 64;
 
     record WrkResult(double requestsPerSecond, long p50Micros, long p95Micros, long p99Micros, long requests, long errors) {}
 
@@ -70,11 +72,20 @@ public final class IngestBenchmark {
         StackSettings defaults = StackSettings.fromEnvironment(home);
         StackSettings settings = new StackSettings(home, work, 19092, 19093, 18080, 18081, defaults.topicPartitions());
 
-        List<ObjectNode> events = new TrafficGenerator(null, null, 500, 42, Clock.systemUTC()).validEvents(100);
-        ArrayNode batch = MAPPER.createArrayNode();
-        events.forEach(batch::add);
-        Path batchBody = Files.createDirectories(work).resolve("batch-100.json");
-        Files.writeString(batchBody, batch.toString());
+        // Batches rotate over many bodies, each of a few students' sessions as a tracker would send them: ingest keys
+        // records by pseudonym (its HMAC key is new in every run), so the same one body every time would put a few
+        // students' records on the same few partitions, a spread that changed from run to run with the key.
+        List<ObjectNode> events = new TrafficGenerator(null, null, 500, 42, Clock.systemUTC()).validEvents(100 * BATCH_BODIES);
+        List<Path> batchBodies = new ArrayList<>();
+        Files.createDirectories(work);
+        for (int body = 0; body < BATCH_BODIES; body++) {
+            ArrayNode batch = MAPPER.createArrayNode();
+            events.subList(body * 100, body * 100 + 100).forEach(batch::add);
+            batchBodies.add(work.resolve("batch-100-" + (body + 1) + ".json"));
+            Files.writeString(batchBodies.get(body), batch.toString());
+        }
+        // The body bench/ingest-path times.
+        Files.copy(batchBodies.get(0), work.resolve("batch-100.json"));
         Path singleBody = work.resolve("single.json");
         Files.writeString(singleBody, events.get(0).toString());
 
@@ -83,8 +94,8 @@ public final class IngestBenchmark {
             // (on 2 cores, compiling the first minute's code takes a whole core).
             System.out.printf("  warming up: %d s of each workload%n", warmup);
             rawProducer(stack.broker().bootstrapServers(), events, Duration.ofSeconds(Math.max(1, warmup / 2)));
-            wrk(stack, batchBody, batchConnections, warmup);
-            wrk(stack, singleBody, singleConnections, warmup);
+            wrk(stack, batchBodies, batchConnections, warmup);
+            wrk(stack, List.of(singleBody), singleConnections, warmup);
 
             long self = ProcessHandle.current().pid();
             long brokerPid = stack.broker().process().pid();
@@ -96,11 +107,11 @@ public final class IngestBenchmark {
             rawCpu = rawCpu.since();
             System.out.printf("  wrk, batches of 100 events, %d s%n", seconds);
             Cpu batchedCpu = Cpu.of(ingestPid, brokerPid);
-            WrkResult batched = wrk(stack, batchBody, batchConnections, seconds);
+            WrkResult batched = wrk(stack, batchBodies, batchConnections, seconds);
             batchedCpu = batchedCpu.since();
             System.out.printf("  wrk, single events with keep-alive, %d s%n", seconds);
             Cpu singleCpu = Cpu.of(ingestPid, brokerPid);
-            WrkResult single = wrk(stack, singleBody, singleConnections, seconds);
+            WrkResult single = wrk(stack, List.of(singleBody), singleConnections, seconds);
             singleCpu = singleCpu.since();
             Map<String, Long> memory = memory(stack.ingestPid());
 
@@ -197,15 +208,30 @@ public final class IngestBenchmark {
         return acknowledged.get() / ((System.nanoTime() - started) / 1e9);
     }
 
-    static WrkResult wrk(LocalStack stack, Path body, int connections, int seconds) throws Exception {
-        Path script = body.resolveSibling(body.getFileName() + ".lua");
-        Files.writeString(script, String.join("\n",
+    /** {@code wrk} posting {@code bodies} (one after the other, round robin) over {@code connections} for {@code seconds}. */
+    static WrkResult wrk(LocalStack stack, List<Path> bodies, int connections, int seconds) throws Exception {
+        Path script = bodies.get(0).resolveSibling(bodies.get(0).getFileName() + ".lua");
+        List<String> lua = new ArrayList<>(List.of(
                 "wrk.method = \"POST\"",
                 "wrk.headers[\"Content-Type\"] = \"application/json\"",
                 "wrk.headers[\"Authorization\"] = \"" + stack.authorization() + "\"",
-                "local file = io.open(\"" + body.toAbsolutePath() + "\", \"r\")",
-                "wrk.body = file:read(\"*a\")",
-                "file:close()",
+                "bodies = {}"));
+        for (Path body : bodies) {
+            lua.add("do local file = io.open(\"" + body.toAbsolutePath() + "\", \"r\"); bodies[#bodies + 1] = file:read(\"*a\"); file:close() end");
+        }
+        if (bodies.size() == 1) {
+            lua.add("wrk.body = bodies[1]");
+        }
+        else {
+            // A request function costs wrk a little per request; only where there are bodies to rotate.
+            lua.addAll(List.of(
+                    "counter = 0",
+                    "request = function()",
+                    "  counter = counter + 1",
+                    "  return wrk.format(nil, nil, nil, bodies[counter % #bodies + 1])",
+                    "end"));
+        }
+        Files.writeString(script, String.join("\n", lua) + "\n" + String.join("\n",
                 "done = function(summary, latency, requests)",
                 "  io.write(string.format(\"RESULT %d %d %d %d %d %d\\n\", summary.requests, summary.duration,",
                 "    latency:percentile(50), latency:percentile(95), latency:percentile(99), summary.errors.status))",
