@@ -295,7 +295,7 @@ class StreamingBatchTest {
                 for (int n = 0; !stop.get(); n++) {
                     filler.withColumn("event_id", org.apache.spark.sql.functions.lit("filler-" + n)).write().format("delta").mode("append")
                             .save(paths.silverEvents());
-                    io.delta.tables.DeltaTable.forPath(spark, paths.silverEvents()).optimize().where("event_date = DATE'2026-11-20'").executeCompaction();
+                    io.clickstream.jobs.gold.MaintenanceJob.compact(spark, paths.silverEvents(), "event_date", java.time.LocalDate.of(2026, 11, 20));
                     Thread.sleep(6_000);    // the real job commits once per day and table; a test needs a few
                 }
             }
