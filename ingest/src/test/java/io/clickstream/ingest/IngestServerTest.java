@@ -311,6 +311,25 @@ class IngestServerTest {
     }
 
     @Test
+    void aKeyOverItsLimitIsRefusedBeforeItsEventsAreRead() throws Exception {
+        // Empties the 5 events/s key's bucket; each further single event is refused (or, once a token has
+        // grown back, admitted): a refusal must come before the body was read and checked.
+        send(LmsEvent.batch(LmsEvent.pageView("a", "/"), LmsEvent.pageView("b", "/"), LmsEvent.pageView("c", "/"),
+                LmsEvent.pageView("d", "/"), LmsEvent.pageView("e", "/")), "application/json", basic(OTHER_WRITE_KEY));
+        for (int attempt = 0; ; attempt++) {
+            double checkedBefore = checkedOn("stream") + checkedOn("tree");
+            HttpResponse<String> answer = send(LmsEvent.pageView("f", "/").json(), "application/json", basic(OTHER_WRITE_KEY));
+            if (answer.statusCode() == 429) {
+                assertTrue(answer.body().contains("'mobile' is over its limit of 5 events/s"), answer.body());
+                assertEquals(checkedBefore, checkedOn("stream") + checkedOn("tree"), "the refused request's events were not checked");
+                break;
+            }
+            assertEquals(200, answer.statusCode(), answer.body());
+            assertTrue(attempt < 20, "the key was never over its limit");
+        }
+    }
+
+    @Test
     void corsAllowsConfiguredOriginsOnly() throws Exception {
         HttpResponse<String> preflight = http.send(HttpRequest.newBuilder(uri("/v1/track"))
                 .method("OPTIONS", HttpRequest.BodyPublishers.noBody())

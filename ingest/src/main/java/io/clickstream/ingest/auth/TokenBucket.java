@@ -19,12 +19,26 @@ final class TokenBucket {
 
     /** Takes {@code count} tokens and returns 0, or takes none and returns the seconds to wait. */
     synchronized long tryTake(int count, long nowNanos) {
-        tokens = Math.min(capacity, tokens + (nowNanos - lastRefill) * ratePerNano);
-        lastRefill = nowNanos;
+        refill(nowNanos);
         if (count <= tokens) {
             tokens -= count;
             return 0;
         }
+        return secondsUntil(count);
+    }
+
+    /** 0 when at least one token is there, otherwise the seconds until there is; takes nothing. */
+    synchronized long waitForAny(long nowNanos) {
+        refill(nowNanos);
+        return tokens >= 1 ? 0 : secondsUntil(1);
+    }
+
+    private void refill(long nowNanos) {
+        tokens = Math.min(capacity, tokens + (nowNanos - lastRefill) * ratePerNano);
+        lastRefill = nowNanos;
+    }
+
+    private long secondsUntil(int count) {
         double missing = Math.min(count, capacity) - tokens;
         return Math.max(1, (long) Math.ceil(missing / ratePerNano / 1_000_000_000.0));
     }

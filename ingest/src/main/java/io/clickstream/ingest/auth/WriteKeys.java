@@ -51,9 +51,21 @@ public final class WriteKeys {
 
     /** 0 when the key may send {@code events} now, otherwise the seconds to wait before retrying. */
     public long admit(WriteKey key, int events) {
+        return bucketOf(key).tryTake(events, nanoClock.getAsLong());
+    }
+
+    /**
+     * 0 when the key has room for at least one event now, otherwise the seconds to wait; admits
+     * nothing. Lets a request of a key that is over its limit be refused before its body is read.
+     */
+    public long waitForAny(WriteKey key) {
+        return bucketOf(key).waitForAny(nanoClock.getAsLong());
+    }
+
+    private TokenBucket bucketOf(WriteKey key) {
         for (Entry entry : entries) {
             if (entry.key() == key) {
-                return entry.bucket().tryTake(events, nanoClock.getAsLong());
+                return entry.bucket();
             }
         }
         throw new IllegalArgumentException("unknown write key " + key.name());

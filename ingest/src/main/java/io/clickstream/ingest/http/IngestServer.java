@@ -144,6 +144,13 @@ public final class IngestServer implements AutoCloseable {
             json(ctx, 415, Map.of("error", "Content-Type must be application/json or text/plain, got " + ctx.contentType()));
             return;
         }
+        // A key already over its limit is refused before its body is read and checked; otherwise the
+        // request's events are counted first and admitted all or none below.
+        long retryAfterAny = writeKeys.waitForAny(writeKey.get());
+        if (retryAfterAny > 0) {
+            overLimit(ctx, writeKey.get(), retryAfterAny);
+            return;
+        }
         byte[] body;
         try {
             body = readBounded(ctx);
@@ -165,9 +172,7 @@ public final class IngestServer implements AutoCloseable {
         if (prepared.events() <= maxBatchEvents) {
             long retryAfter = writeKeys.admit(writeKey.get(), prepared.events());
             if (retryAfter > 0) {
-                ctx.header("Retry-After", String.valueOf(retryAfter));
-                json(ctx, 429, Map.of("error", "write key '" + writeKey.get().name() + "' is over its limit of "
-                        + writeKey.get().eventsPerSecond() + " events/s; retry after " + retryAfter + " s"));
+                overLimit(ctx, writeKey.get(), retryAfter);
                 return;
             }
         }
@@ -177,6 +182,12 @@ public final class IngestServer implements AutoCloseable {
             }
             answer(ctx, answer);
         }));
+    }
+
+    private void overLimit(Context ctx, WriteKey writeKey, long retryAfter) {
+        ctx.header("Retry-After", String.valueOf(retryAfter));
+        json(ctx, 429, Map.of("error", "write key '" + writeKey.name() + "' is over its limit of " + writeKey.eventsPerSecond()
+                + " events/s; retry after " + retryAfter + " s"));
     }
 
     private static void answer(Context ctx, TrackResponse answer) {
