@@ -19,18 +19,26 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Ingest throughput and latency on this machine, against the raw Kafka producer on the same broker.
  *
  * <p>Starts a real broker and the ingest service as their own processes (nothing else), then:
- * (1) the baseline: a {@code KafkaProducer} with ingest's settings (acks=all, idempotent, lz4,
- * linger 5 ms, its batch size) sending the same events as fast as it can; (2) {@code wrk} posting batches of 100
+ * (1) the baselines: a {@code KafkaProducer} with ingest's settings (acks=all, idempotent, lz4,
+ * linger 5 ms, its batch size) sending, as fast as it can, the same events as the clients post them
+ * (keyed by student id) and, second, the records ingest published for them (read back from the
+ * topic: pseudonym key, the collector's fields); (2) {@code wrk} posting batches of 100
  * events (64 different bodies in turn); (3) {@code wrk} posting single events with keep-alive. {@code wrk} is the load generator
  * process; its Lua hook prints exact p50/p95/p99.
  *
@@ -93,18 +101,25 @@ public final class IngestBenchmark {
             // A collector runs for days: measure it, and the baseline, after the JIT compiled their hot paths
             // (on 2 cores, compiling the first minute's code takes a whole core).
             System.out.printf("  warming up: %d s of each workload%n", warmup);
-            rawProducer(stack.broker().bootstrapServers(), events, Duration.ofSeconds(Math.max(1, warmup / 2)));
             wrk(stack, batchBodies, batchConnections, warmup);
+            // The topic now begins with what ingest published for the batch bodies.
+            Records clientEvents = Records.of(events);
+            Records published = Records.published(stack.broker().bootstrapServers(), events.size());
+            rawProducer(stack.broker().bootstrapServers(), clientEvents, Duration.ofSeconds(Math.max(1, warmup / 2)));
             wrk(stack, List.of(singleBody), singleConnections, warmup);
 
             long self = ProcessHandle.current().pid();
             long brokerPid = stack.broker().process().pid();
             long ingestPid = stack.ingestPid();
 
-            System.out.printf("  raw KafkaProducer, %d s%n", seconds);
+            System.out.printf("  raw KafkaProducer, the clients' events, %d s%n", seconds);
             Cpu rawCpu = Cpu.of(self, brokerPid);
-            double rawEventsPerSecond = rawProducer(stack.broker().bootstrapServers(), events, Duration.ofSeconds(seconds));
+            double rawEventsPerSecond = rawProducer(stack.broker().bootstrapServers(), clientEvents, Duration.ofSeconds(seconds));
             rawCpu = rawCpu.since();
+            System.out.printf("  raw KafkaProducer, ingest's records, %d s%n", seconds);
+            Cpu publishedCpu = Cpu.of(self, brokerPid);
+            double publishedEventsPerSecond = rawProducer(stack.broker().bootstrapServers(), published, Duration.ofSeconds(seconds));
+            publishedCpu = publishedCpu.since();
             System.out.printf("  wrk, batches of 100 events, %d s%n", seconds);
             Cpu batchedCpu = Cpu.of(ingestPid, brokerPid);
             WrkResult batched = wrk(stack, batchBodies, batchConnections, seconds);
@@ -121,12 +136,17 @@ public final class IngestBenchmark {
             System.out.println("| run | requests/s | events/s | p50 ms | p95 ms | p99 ms | non-2xx | producer CPU µs/event | broker CPU µs/event |");
             System.out.println("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
             long rawEvents = Math.round(rawEventsPerSecond * seconds);
-            System.out.printf("| raw KafkaProducer (baseline) | - | %.0f | - | - | - | - | %.1f | %.1f |%n", rawEventsPerSecond,
-                    rawCpu.firstMicrosPer(rawEvents), rawCpu.secondMicrosPer(rawEvents));
+            System.out.printf("| raw KafkaProducer, the clients' events (baseline) | - | %.0f | - | - | - | - | %.1f | %.1f |%n",
+                    rawEventsPerSecond, rawCpu.firstMicrosPer(rawEvents), rawCpu.secondMicrosPer(rawEvents));
+            long publishedEvents = Math.round(publishedEventsPerSecond * seconds);
+            System.out.printf("| raw KafkaProducer, ingest's records (%d B, %d B key on average) | - | %.0f | - | - | - | - | %.1f | %.1f |%n",
+                    published.averageValueBytes(), published.averageKeyBytes(), publishedEventsPerSecond,
+                    publishedCpu.firstMicrosPer(publishedEvents), publishedCpu.secondMicrosPer(publishedEvents));
             row("ingest, batches of 100 (" + batchConnections + " connections)", batched, 100, batchedCpu);
             row("ingest, single events (" + singleConnections + " connections)", single, 1, singleCpu);
             double ratio = batched.requestsPerSecond() * 100 / rawEventsPerSecond;
-            System.out.printf("%nbatched ingest / raw producer: %.0f %% (target >= 60 %%)%n", ratio * 100);
+            System.out.printf("%nbatched ingest / raw producer: %.0f %% (target >= 60 %%); against the raw producer sending ingest's records: %.0f %%%n",
+                    ratio * 100, batched.requestsPerSecond() * 100 / publishedEventsPerSecond * 100);
             System.out.printf("single events: %.0f requests/s (target >= 10000), p99 %.1f ms (target <= 20)%n",
                     single.requestsPerSecond(), single.p99Micros() / 1000.0);
             System.out.printf("ingest memory: RSS %d MB, peak RSS %d MB (-Xmx512m)%n", memory.get("VmRSS") / 1024, memory.get("VmHWM") / 1024);
@@ -172,14 +192,59 @@ public final class IngestBenchmark {
         }
     }
 
-    /** The same events, with ingest's producer settings, as fast as the producer takes them. */
-    static double rawProducer(String bootstrapServers, List<ObjectNode> events, Duration duration) throws InterruptedException {
-        List<byte[]> values = new ArrayList<>();
-        List<String> keys = new ArrayList<>();
-        for (ObjectNode event : events) {
-            values.add(event.toString().getBytes(StandardCharsets.UTF_8));
-            keys.add(event.get("student_id").asText());
+    /** Keys and values for the baseline producer, sent in turn. */
+    record Records(List<String> keys, List<byte[]> values) {
+        /** The events as the clients post them, keyed by student id. */
+        static Records of(List<ObjectNode> events) {
+            List<String> keys = new ArrayList<>();
+            List<byte[]> values = new ArrayList<>();
+            for (ObjectNode event : events) {
+                keys.add(event.get("student_id").asText());
+                values.add(event.toString().getBytes(StandardCharsets.UTF_8));
+            }
+            return new Records(keys, values);
         }
+
+        /** The first {@code count} records of the topic, as ingest published them. */
+        static Records published(String bootstrapServers, int count) {
+            List<String> keys = new ArrayList<>();
+            List<byte[]> values = new ArrayList<>();
+            try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                    ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false), new StringDeserializer(), new ByteArrayDeserializer())) {
+                List<TopicPartition> partitions = consumer.partitionsFor(StackSettings.TOPIC).stream()
+                        .map(partition -> new TopicPartition(partition.topic(), partition.partition())).toList();
+                consumer.assign(partitions);
+                consumer.seekToBeginning(partitions);
+                long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+                while (keys.size() < count) {
+                    if (System.nanoTime() > deadline) {
+                        throw new IllegalStateException("read " + keys.size() + " of " + count + " published records in a minute");
+                    }
+                    for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+                        if (keys.size() < count) {
+                            keys.add(record.key());
+                            values.add(record.value());
+                        }
+                    }
+                }
+            }
+            return new Records(keys, values);
+        }
+
+        long averageValueBytes() {
+            return Math.round(values.stream().mapToInt(value -> value.length).average().orElse(0));
+        }
+
+        long averageKeyBytes() {
+            return Math.round(keys.stream().mapToInt(String::length).average().orElse(0));
+        }
+    }
+
+    /** The records in turn, with ingest's producer settings, as fast as the producer takes them. */
+    static double rawProducer(String bootstrapServers, Records records, Duration duration) throws InterruptedException {
+        List<String> keys = records.keys();
+        List<byte[]> values = records.values();
         Map<String, Object> config = new HashMap<>();
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         config.put(ProducerConfig.ACKS_CONFIG, "all");
