@@ -30,7 +30,7 @@ public final class JsonBytes {
     }
 
     /** Writes one value of a tree (with everything below it) to {@code generator}. */
-    public static void write(JsonGenerator generator, JsonNode node) throws IOException {
+    private static void write(JsonGenerator generator, JsonNode node) throws IOException {
         switch (node.getNodeType()) {
             case OBJECT -> {
                 generator.writeStartObject();

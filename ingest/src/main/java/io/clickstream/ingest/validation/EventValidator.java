@@ -115,16 +115,16 @@ public final class EventValidator {
         if (node.isFloatingPointNumber()) {
             return Double.isFinite(node.doubleValue()) ? null : path.isEmpty() ? "$" : path;
         }
-        if (node.isContainerNode()) {
-            java.util.Iterator<java.util.Map.Entry<String, JsonNode>> fields = node.fields();
-            if (node.isArray()) {
-                for (int i = 0; i < node.size(); i++) {
-                    String found = nonFiniteNumber(node.get(i), path + "[" + i + "]");
-                    if (found != null) {
-                        return found;
-                    }
+        if (node.isArray()) {
+            for (int i = 0; i < node.size(); i++) {
+                String found = nonFiniteNumber(node.get(i), path + "[" + i + "]");
+                if (found != null) {
+                    return found;
                 }
             }
+        }
+        else if (node.isObject()) {
+            java.util.Iterator<java.util.Map.Entry<String, JsonNode>> fields = node.fields();
             while (fields.hasNext()) {
                 java.util.Map.Entry<String, JsonNode> field = fields.next();
                 String found = nonFiniteNumber(field.getValue(), path.isEmpty() ? field.getKey() : path + "." + field.getKey());
