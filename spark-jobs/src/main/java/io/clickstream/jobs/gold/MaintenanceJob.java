@@ -1,8 +1,9 @@
 package io.clickstream.jobs.gold;
 
+import io.clickstream.jobs.lake.DeltaConflicts;
 import io.clickstream.jobs.lake.LakePaths;
-import io.delta.exceptions.DeltaConcurrentModificationException;
 import io.delta.tables.DeltaTable;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -16,7 +17,6 @@ import org.apache.spark.sql.SparkSession;
  * the last week are safe). Reports what it compacted and removed.
  */
 public final class MaintenanceJob extends GoldJob {
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MaintenanceJob.class);
     private static final int COMPACT_ATTEMPTS = 5;
     public MaintenanceJob(GoldContext context) {
         super(context);
@@ -88,26 +88,10 @@ public final class MaintenanceJob extends GoldJob {
      * (seen in a test: ConcurrentAppendException), so it is tried again on the new snapshot, up to five times.
      */
     public static long[] compact(SparkSession spark, String table, String dateColumn, LocalDate day) {
-        for (int attempt = 1; ; attempt++) {
-            try {
-                Row metrics = DeltaTable.forPath(spark, table).optimize().where(dateColumn + " = DATE'" + day + "'").executeCompaction()
-                        .first().getStruct(1);
-                return new long[] {metrics.<Long>getAs("numFilesRemoved"), metrics.<Long>getAs("numFilesAdded")};
-            }
-            catch (DeltaConcurrentModificationException conflict) {
-                if (attempt >= COMPACT_ATTEMPTS) {
-                    throw conflict;
-                }
-                LOG.warn("compacting {} on {} conflicted with a concurrent commit, trying again ({} of {}): {}", table, day, attempt + 1,
-                        COMPACT_ATTEMPTS, conflict.getMessage());
-                try {
-                    Thread.sleep(1_000L * attempt);
-                }
-                catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw conflict;
-                }
-            }
-        }
+        return DeltaConflicts.retry("compacting " + table + " on " + day, COMPACT_ATTEMPTS, Duration.ofSeconds(1), () -> { }, () -> {
+            Row metrics = DeltaTable.forPath(spark, table).optimize().where(dateColumn + " = DATE'" + day + "'").executeCompaction()
+                    .first().getStruct(1);
+            return new long[] {metrics.<Long>getAs("numFilesRemoved"), metrics.<Long>getAs("numFilesAdded")};
+        });
     }
 }

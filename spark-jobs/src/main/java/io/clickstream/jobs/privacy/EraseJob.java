@@ -1,9 +1,9 @@
 package io.clickstream.jobs.privacy;
 
 import io.clickstream.jobs.JobsConfig;
+import io.clickstream.jobs.lake.DeltaConflicts;
 import io.clickstream.jobs.lake.LakePaths;
 import io.clickstream.jobs.lake.Sparks;
-import io.delta.exceptions.DeltaConcurrentModificationException;
 import io.delta.tables.DeltaTable;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
@@ -172,29 +172,10 @@ public final class EraseJob {
      * {@code attempts} times when a concurrent write conflicts. The condition's only value is a checked pseudonym (hex).
      */
     private long delete(String location, String condition, int attempts) {
-        for (int attempt = 1; ; attempt++) {
-            if (!DeltaTable.isDeltaTable(spark, location)) {
-                return 0;
-            }
-            try {
+        return DeltaConflicts.retry("the delete from " + location, attempts, Duration.ofSeconds(1), () -> { }, () ->
                 // One pass: Delta's DELETE answers with the rows it removed (and commits nothing when none match).
-                return spark.sql("DELETE FROM delta.`" + location + "` WHERE " + condition).first().getLong(0);
-            }
-            catch (DeltaConcurrentModificationException conflict) {
-                if (attempt >= attempts) {
-                    throw new IllegalStateException("the delete from " + location + " conflicted with concurrent writes " + attempt
-                            + " times: " + conflict.getMessage(), conflict);
-                }
-                LOG.warn("the delete from {} conflicted with a concurrent write, trying again ({} of {})", location, attempt + 1, attempts);
-                try {
-                    Thread.sleep(1_000L * attempt);
-                }
-                catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException("interrupted", e);
-                }
-            }
-        }
+                DeltaTable.isDeltaTable(spark, location) ? spark.sql("DELETE FROM delta.`" + location + "` WHERE " + condition).first().getLong(0)
+                        : 0L);
     }
 
     /**

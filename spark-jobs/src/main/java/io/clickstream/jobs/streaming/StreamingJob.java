@@ -12,6 +12,7 @@ import static org.apache.spark.sql.functions.to_json;
 import static org.apache.spark.sql.functions.when;
 
 import io.clickstream.jobs.JobsConfig;
+import io.clickstream.jobs.lake.DeltaConflicts;
 import io.clickstream.jobs.lake.EventColumns;
 import io.clickstream.jobs.lake.KafkaTopics;
 import io.clickstream.jobs.lake.LakePaths;
@@ -21,9 +22,9 @@ import io.clickstream.jobs.lake.Tables;
 import io.clickstream.jobs.monitoring.PipelineMonitor;
 import io.clickstream.jobs.privacy.EraseJob;
 import io.clickstream.schema.EventContract;
-import io.delta.exceptions.DeltaConcurrentModificationException;
 import io.delta.tables.DeltaTable;
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
@@ -489,30 +490,14 @@ public final class StreamingJob {
             // A commit to the same days between the MERGE's read and its commit (the maintenance job's OPTIMIZE of
             // yesterday while late events arrive, an erasure run without the stream) fails it: Delta isolates it as
             // Serializable. The MERGE inserts only what is missing, so it is tried again on the new snapshot.
-            for (int attempt = 1; ; attempt++) {
-                try {
-                    DeltaTable.forPath(spark, paths.silverEvents()).as("t")
-                            .merge(events.as("s"), condition)
-                            .whenNotMatched().insertAll()
-                            .execute();
-                    return;
-                }
-                catch (DeltaConcurrentModificationException conflict) {
-                    if (attempt >= MERGE_ATTEMPTS) {
-                        throw conflict;
-                    }
-                    mergeRetries.incrementAndGet();
-                    LOG.warn("the MERGE into silver conflicted with a concurrent commit, trying again ({} of {}): {}", attempt + 1, MERGE_ATTEMPTS,
-                            conflict.getMessage());
-                    try {
-                        Thread.sleep(500L * attempt);
-                    }
-                    catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw conflict;
-                    }
-                }
-            }
+            Dataset<Row> source = events;
+            DeltaConflicts.retry("the MERGE into silver", MERGE_ATTEMPTS, Duration.ofMillis(500), mergeRetries::incrementAndGet, () -> {
+                DeltaTable.forPath(spark, paths.silverEvents()).as("t")
+                        .merge(source.as("s"), condition)
+                        .whenNotMatched().insertAll()
+                        .execute();
+                return null;
+            });
         }
         finally {
             events.unpersist();
