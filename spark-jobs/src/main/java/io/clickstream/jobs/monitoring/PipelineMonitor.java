@@ -172,6 +172,7 @@ public final class PipelineMonitor extends StreamingQueryListener implements Aut
             rows(query, "quarantine", written.quarantined());
             rows(query, "late", written.late());
             rows(query, "bots", written.bots());
+            rows(query, "erased", written.erased());
         }
         pendingRows.add(RowFactory.create(query, progress.id().toString(), progress.batchId(), Timestamp.from(batchTime), progress.numInputRows(),
                 finite(progress.inputRowsPerSecond()), finite(progress.processedRowsPerSecond()), progress.batchDuration(),

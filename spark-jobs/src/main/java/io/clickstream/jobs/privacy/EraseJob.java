@@ -42,6 +42,11 @@ import org.slf4j.LoggerFactory;
  * no streaming job has looked for requests within {@link #STREAM_ALIVE_WITHIN} (none runs, or it stopped), the erase
  * job deletes them itself. Gold tables, written by scheduled jobs, are retried when a concurrent write conflicts.
  *
+ * <p>The erasure is also noted for good ({@link EraseRequests#erased}): the student's records stamped until that
+ * moment are left out whenever they reach silver's writer again (a batch run again after a crash, the topic read
+ * again from an earlier offset, a replay), so an erasure is never undone. The student's later events are new data
+ * and are kept.
+ *
  * <p>What it cannot remove, and says so: Delta keeps the files of earlier table versions until the
  * maintenance job's VACUUM passes the retention (7 days by default), and Kafka keeps its records
  * until the topics' retention. Aggregates (daily counts) hold no student and stay.
@@ -159,8 +164,18 @@ public final class EraseJob {
         }
     }
 
+    /**
+     * Every erased student's pseudonym with the time (epoch ms) until which its records are erased: silver's writer
+     * leaves such records out when they reach it again (see {@link EraseRequests#erased}).
+     */
+    public Map<String, Long> erasedStudents() {
+        return requests.erased();
+    }
+
     private Map<String, Long> silverRows(String pseudonym, int attempts) {
         checkPseudonym(pseudonym);
+        // Noted first: from now on silver's writer leaves out the student's records up to this moment, wherever they come from.
+        requests.recordErased(pseudonym, System.currentTimeMillis());
         Map<String, Long> removed = new LinkedHashMap<>();
         removed.put("silver.clickstream_processed", delete(paths.silverEvents(), "student_id = '" + pseudonym + "'", attempts));
         removed.put("silver.clickstream_quarantine", delete(paths.silverQuarantine(), "contains(raw_value, '" + pseudonym + "')", attempts));

@@ -20,11 +20,14 @@ import org.apache.hadoop.fs.Path;
  * The folder through which the erase job hands silver's part of an erasure to the streaming job, silver's writer
  * ({@code <lake>/_erase_requests}): {@code <pseudonym>.request} holds a request id, {@code <pseudonym>.done} the rows
  * removed per table and the id of the request they answer; {@code .streaming-job} is touched by the streaming job each
- * time it looks. File names hold the pseudonym (what silver stores), never a raw id.
+ * time it looks; {@code <pseudonym>.erased} stays after the erasure, with the time until which the student's records were
+ * erased (see {@link #erased}). File names hold the pseudonym (what silver stores), never a raw id.
  */
 final class EraseRequests {
     private static final String REQUEST = ".request";
     private static final String DONE = ".done";
+    private static final String ERASED = ".erased";
+    private static final String ERASED_UNTIL = "erased_until";
     /** Touched by the streaming job each time it looks for requests: how the erase job knows it runs. */
     private static final String HEARTBEAT = ".streaming-job";
     private static final String ID = "request_id";
@@ -99,6 +102,46 @@ final class EraseRequests {
             }
         });
         return removed;
+    }
+
+    /**
+     * Notes, before the student's rows are deleted, that the student's records written to the topic until
+     * {@code untilMillis} are erased; kept for good (a newer erasure of the student moves the time on).
+     */
+    void recordErased(String pseudonym, long untilMillis) {
+        write(new Path(folder, pseudonym + ERASED), Map.of(ERASED_UNTIL, untilMillis));
+    }
+
+    /**
+     * Every erased student's pseudonym, with the time (epoch ms) until which its records were erased: silver's writer
+     * leaves out any record of the student stamped by Kafka until then that reaches it again (a batch run again after
+     * a crash, the topic read again from an earlier offset, a replay).
+     */
+    Map<String, Long> erased() {
+        Map<String, Long> erased = new java.util.TreeMap<>();
+        try {
+            FileSystem fs = folder.getFileSystem(hadoop);
+            FileStatus[] files;
+            try {
+                files = fs.listStatus(folder);
+            }
+            catch (FileNotFoundException none) {
+                return erased;
+            }
+            for (FileStatus file : files) {
+                String name = file.getPath().getName();
+                if (name.endsWith(ERASED) && !name.startsWith(".")) {
+                    Map<String, Object> content = read(file.getPath());
+                    if (content != null) {
+                        erased.put(name.substring(0, name.length() - ERASED.length()), ((Number) content.get(ERASED_UNTIL)).longValue());
+                    }
+                }
+            }
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot list erased students in " + folder, e);
+        }
+        return erased;
     }
 
     /** Notes that silver's writer is looking at the requests now. */

@@ -1,5 +1,7 @@
 package io.clickstream.jobs.streaming;
 
+import static org.apache.spark.sql.functions.broadcast;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.collect_set;
 import static org.apache.spark.sql.functions.count;
@@ -33,10 +35,13 @@ import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SaveMode;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.Trigger;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,6 +92,11 @@ public final class StreamingJob {
     private final EraseJob erasures;
     /** When {@link #erasures} last looked for requests (epoch ms). */
     private volatile long erasuresCheckedAt;
+    /** Erased students and the time until which their records are erased (see {@link #erasedStudents}); null until read. */
+    private volatile Map<String, Long> erasedStudents;
+    private volatile long erasedStudentsReadAt;
+    /** Column of a batch's records: a record of an erased student, stamped before the erasure, left out of every layer. */
+    private static final String ERASED = "erased";
     /** Column of a batch's events: stamped late enough that the state has seen any earlier copy (see writeFlagged). */
     private static final String YOUNG = "young";
     /** The writer of batches written outside a stream ({@link #writeBatch}). */
@@ -109,7 +119,8 @@ public final class StreamingJob {
     private final Map<Long, BatchResult> results = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** What one micro-batch wrote to each layer. */
-    public record BatchResult(long batchId, long bronze, long appended, long merged, long duplicates, long quarantined, long late, long bots) {}
+    public record BatchResult(long batchId, long bronze, long appended, long merged, long duplicates, long quarantined, long late, long bots,
+            long erased) {}
 
     public StreamingJob(SparkSession spark, JobsConfig config, EventContract contract) {
         this.spark = spark;
@@ -204,16 +215,21 @@ public final class StreamingJob {
                 : col(EventColumns.EVENT_TIMESTAMP).between(new Timestamp(remembersFrom + skew), new Timestamp(batchStarted + skew));
         // Enriched before the first pass, so the batch's counts (late events and bots included) come from it and silver's
         // rows are a projection of the one cached batch.
-        flagged = transform.enrich(flagged, streaming.lateAfter()).withColumn(YOUNG, young).persist();
+        Dataset<Row> cached = markErased(transform.enrich(flagged, streaming.lateAfter()).withColumn(YOUNG, young), batchStarted).persist();
         try {
             // Every count the writes depend on, and bronze's day folders, in one pass (each Spark job costs a fixed overhead).
+            Column kept = not(col(ERASED));
             Column valid = col(SilverTransform.REASON).isNull();
-            Column fresh = SilverTransform.FRESH;
-            Row records = flagged.agg(count(lit(1)), sum(when(valid, 0).otherwise(1)), sum(when(valid.and(col(StudentEventFlags.DUPLICATE)), 1)
-                    .otherwise(0)), sum(when(fresh.and(col(YOUNG)), 1).otherwise(0)), sum(when(fresh.and(not(col(YOUNG))), 1).otherwise(0)),
-                    collect_set(date_format(col("kafka_timestamp"), "yyyy/MM/dd")), sum(when(fresh.and(col(EventColumns.IS_LATE)), 1).otherwise(0)),
-                    sum(when(fresh.and(col(EventColumns.IS_BOT)), 1).otherwise(0))).first();
-            long bronzeRows = records.getLong(0);
+            Column fresh = SilverTransform.FRESH.and(kept);
+            Row records = cached.agg(sum(when(kept, 1).otherwise(0)), sum(when(kept.and(not(valid)), 1).otherwise(0)),
+                    sum(when(kept.and(valid).and(col(StudentEventFlags.DUPLICATE)), 1).otherwise(0)), sum(when(fresh.and(col(YOUNG)), 1).otherwise(0)),
+                    sum(when(fresh.and(not(col(YOUNG))), 1).otherwise(0)), collect_set(when(kept, date_format(col("kafka_timestamp"), "yyyy/MM/dd"))),
+                    sum(when(fresh.and(col(EventColumns.IS_LATE)), 1).otherwise(0)), sum(when(fresh.and(col(EventColumns.IS_BOT)), 1).otherwise(0)),
+                    sum(when(col(ERASED), 1).otherwise(0))).first();
+            // Every layer is written from the records kept: an erased student's replayed records reach none of them.
+            flagged = cached.where(kept).drop(ERASED);
+            long bronzeRows = records.isNullAt(0) ? 0 : records.getLong(0);
+            long erasedRows = records.isNullAt(8) ? 0 : records.getLong(8);
             long quarantined = records.isNullAt(1) ? 0 : records.getLong(1);
             long duplicates = records.isNullAt(2) ? 0 : records.getLong(2);
             long youngRows = records.isNullAt(3) ? 0 : records.getLong(3);
@@ -248,23 +264,69 @@ public final class StreamingJob {
             long appended = youngMerged ? 0 : youngRows;
             merged += youngMerged ? youngRows : 0;
             BatchResult result = new BatchResult(batchId, bronzeRows, appended, merged, duplicates, quarantined,
-                    records.isNullAt(6) ? 0 : records.getLong(6), records.isNullAt(7) ? 0 : records.getLong(7));
+                    records.isNullAt(6) ? 0 : records.getLong(6), records.isNullAt(7) ? 0 : records.getLong(7), erasedRows);
             // Only a streaming query (not a replay or a test's batch) takes erase requests: it is the writer they wait for.
             if (!writer.equals(DIRECT) && batchStarted - erasuresCheckedAt >= EraseJob.REQUEST_CHECK_INTERVAL.toMillis()) {
                 erasuresCheckedAt = batchStarted;
                 if (erasures.applyRequests() > 0) {
+                    // The next batch (or this one, run again after a crash) leaves the students just erased out.
+                    erasedStudents = erasures.erasedStudents();
                     timer.step("erase");
                 }
             }
             results.keySet().removeIf(id -> id < batchId - 100);
             results.put(batchId, result);
             LOG.info("batch {}: bronze {}, silver {} appended + {} checked against silver, {} copies left out, quarantine {}, late {},"
-                    + " bots {} ({})", batchId, result.bronze(), appended, merged, duplicates, quarantined, result.late(), result.bots(), timer);
+                    + " bots {}, {} records of erased students left out ({})", batchId, result.bronze(), appended, merged, duplicates, quarantined,
+                    result.late(), result.bots(), erasedRows, timer);
             return result;
         }
         finally {
-            flagged.unpersist();
+            cached.unpersist();
         }
+    }
+
+    /**
+     * Adds {@value #ERASED}: true for a record of an erased student (by its key, the pseudonym ingest keys records with,
+     * or its parsed student id) that Kafka stamped before the erasure. Such a record reaches the writer again when a
+     * batch runs again after a crash, when the topic is read again from an earlier offset, or in a replay; it is left out
+     * of every layer, so an erasure is never undone.
+     */
+    private Dataset<Row> markErased(Dataset<Row> records, long now) {
+        Map<String, Long> erased = erasedStudents(now);
+        if (erased.isEmpty()) {
+            return records.withColumn(ERASED, lit(false));
+        }
+        List<Row> ledger = erased.entrySet().stream().map(entry -> RowFactory.create(entry.getKey(), new Timestamp(entry.getValue()))).toList();
+        Dataset<Row> erasures = records.sparkSession().createDataFrame(ledger, new StructType()
+                .add("erased_student", DataTypes.StringType, false)
+                .add("erased_until", DataTypes.TimestampType, false));
+        Column student = coalesce(col("student_id"), col("kafka_key"));
+        return records.join(broadcast(erasures), student.equalTo(erasures.col("erased_student")), "left_outer")
+                .withColumn(ERASED, coalesce(col("kafka_timestamp").leq(col("erased_until")), lit(false)))
+                .drop("erased_student", "erased_until");
+    }
+
+    /**
+     * The erased students ({@link EraseJob#erasedStudents}), read again every {@link EraseJob#REQUEST_CHECK_INTERVAL}. A
+     * batch fails rather than write without them when they were never read; a later failure to read keeps the last read.
+     */
+    private Map<String, Long> erasedStudents(long now) {
+        Map<String, Long> known = erasedStudents;
+        if (known == null || now - erasedStudentsReadAt >= EraseJob.REQUEST_CHECK_INTERVAL.toMillis()) {
+            try {
+                known = erasures.erasedStudents();
+                erasedStudents = known;
+                erasedStudentsReadAt = now;
+            }
+            catch (RuntimeException e) {
+                if (known == null) {
+                    throw e;
+                }
+                LOG.warn("cannot read the erased students, using the list read {} s ago: {}", (now - erasedStudentsReadAt) / 1000, e.getMessage());
+            }
+        }
+        return known;
     }
 
     /** Seconds per step of a batch, for the batch's log line: where the time goes when batches fall behind. */

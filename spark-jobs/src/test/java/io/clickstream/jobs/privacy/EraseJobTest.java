@@ -126,9 +126,41 @@ class EraseJobTest {
         assertFalse(bronzeText().contains(ERASED));
         assertTrue(Files.exists(lake.resolve("_erase_requests/.streaming-job")), "the stream looked for requests (and took this one)");
         try (Stream<Path> left = Files.list(lake.resolve("_erase_requests"))) {
-            assertEquals(List.of(), left.map(path -> path.getFileName().toString()).filter(name -> !name.startsWith(".")).toList(),
-                    "the request and its answer are gone");
+            assertEquals(List.of(ERASED + ".erased"), left.map(path -> path.getFileName().toString()).filter(name -> !name.startsWith("."))
+                    .toList(), "the request and its answer are gone; the note of the erasure stays");
         }
+    }
+
+    @Test
+    void anErasedStudentsRecordsStayOutWhenTheyReachTheWriterAgain() throws IOException {
+        JobsConfig config = SharedSpark.config(lake);
+        LakePaths paths = new LakePaths(config.lakeRoot());
+        List<String> values = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            values.add(event("x" + i, ERASED, "2026-11-20T10:0" + i + ":00Z"));
+            values.add(event("y" + i, KEPT, "2026-11-20T10:0" + i + ":30Z"));
+        }
+        values.add(event("bad", ERASED, "half past ten"));
+        Instant sent = Instant.now().minusSeconds(60);
+        new StreamingJob(spark, config, EventContract.current()).writeBatch(SharedSpark.kafkaRecords(values, 0, sent), 0);
+        new EraseJob(spark, config).erase(ERASED);
+
+        // The same records once more, as a batch run again after a crash (before its offsets were committed), a topic
+        // read again from an earlier offset, or a replay would bring them: the erasure holds.
+        StreamingJob.BatchResult again = new StreamingJob(spark, config, EventContract.current())
+                .writeBatch(SharedSpark.kafkaRecords(values, 0, sent), 1);
+        assertEquals(4, again.erased(), "the student's three events and the quarantined record: " + again);
+        assertEquals(3, again.bronze(), "the other student's records are written as before");
+        assertEquals(0, spark.read().format("delta").load(paths.silverEvents()).where("student_id = '" + ERASED + "'").count());
+        assertEquals(3, spark.read().format("delta").load(paths.silverEvents()).where("student_id = '" + KEPT + "'").count());
+        assertEquals(0, spark.read().format("delta").load(paths.silverQuarantine()).where("contains(raw_value, '" + ERASED + "')").count());
+        assertFalse(bronzeText().contains(ERASED), "no bronze record of the student");
+
+        // What the student sends after the erasure is new data, and kept.
+        StreamingJob.BatchResult later = new StreamingJob(spark, config, EventContract.current())
+                .writeBatch(SharedSpark.kafkaRecords(List.of(event("z1", ERASED, "2026-11-20T10:10:00Z")), 100, Instant.now().plusSeconds(1)), 2);
+        assertEquals(0, later.erased());
+        assertEquals(1, spark.read().format("delta").load(paths.silverEvents()).where("student_id = '" + ERASED + "'").count());
     }
 
     private String bronzeText() throws IOException {
