@@ -51,32 +51,10 @@ final class EraseRequests {
         return id;
     }
 
-    /** The requests not answered yet, oldest name first. */
+    /** The requests not answered yet, by pseudonym. */
     List<Request> pending() {
         List<Request> requests = new ArrayList<>();
-        try {
-            FileSystem fs = folder.getFileSystem(hadoop);
-            FileStatus[] files;
-            try {
-                files = fs.listStatus(folder);
-            }
-            catch (FileNotFoundException none) {
-                return requests;
-            }
-            for (FileStatus file : files) {
-                String name = file.getPath().getName();
-                if (name.endsWith(REQUEST)) {
-                    Map<String, Object> request = read(file.getPath());
-                    if (request != null) {
-                        requests.add(new Request(name.substring(0, name.length() - REQUEST.length()), String.valueOf(request.get(ID))));
-                    }
-                }
-            }
-        }
-        catch (IOException e) {
-            throw new UncheckedIOException("cannot list erase requests in " + folder, e);
-        }
-        requests.sort(java.util.Comparator.comparing(Request::pseudonym));
+        bySuffix(REQUEST).forEach((pseudonym, request) -> requests.add(new Request(pseudonym, String.valueOf(request.get(ID)))));
         return requests;
     }
 
@@ -119,29 +97,36 @@ final class EraseRequests {
      */
     Map<String, Long> erased() {
         Map<String, Long> erased = new java.util.TreeMap<>();
+        bySuffix(ERASED).forEach((pseudonym, content) -> erased.put(pseudonym, ((Number) content.get(ERASED_UNTIL)).longValue()));
+        return erased;
+    }
+
+    /** The content of each file named {@code <pseudonym><suffix>}, by pseudonym (in order); empty when there is no folder yet. */
+    private Map<String, Map<String, Object>> bySuffix(String suffix) {
+        Map<String, Map<String, Object>> contents = new java.util.TreeMap<>();
         try {
-            FileSystem fs = folder.getFileSystem(hadoop);
             FileStatus[] files;
             try {
-                files = fs.listStatus(folder);
+                files = folder.getFileSystem(hadoop).listStatus(folder);
             }
             catch (FileNotFoundException none) {
-                return erased;
+                return contents;
             }
             for (FileStatus file : files) {
                 String name = file.getPath().getName();
-                if (name.endsWith(ERASED) && !name.startsWith(".")) {
+                // Files being written are hidden (a leading dot) until renamed.
+                if (name.endsWith(suffix) && !name.startsWith(".")) {
                     Map<String, Object> content = read(file.getPath());
                     if (content != null) {
-                        erased.put(name.substring(0, name.length() - ERASED.length()), ((Number) content.get(ERASED_UNTIL)).longValue());
+                        contents.put(name.substring(0, name.length() - suffix.length()), content);
                     }
                 }
             }
         }
         catch (IOException e) {
-            throw new UncheckedIOException("cannot list erased students in " + folder, e);
+            throw new UncheckedIOException("cannot list " + folder, e);
         }
-        return erased;
+        return contents;
     }
 
     /** Notes that silver's writer is looking at the requests now. */
