@@ -95,6 +95,8 @@ public final class StreamingJob {
     /** Erased students and the time until which their records are erased (see {@link #erasedStudents}); null until read. */
     private volatile Map<String, Long> erasedStudents;
     private volatile long erasedStudentsReadAt;
+    /** Set when this job applied erase requests: the next batch reads the notes again. */
+    private volatile boolean erasedStudentsStale;
     /** Column of a batch's records: a record of an erased student, stamped before the erasure, left out of every layer. */
     private static final String ERASED = "erased";
     /** Column of a batch's events: stamped late enough that the state has seen any earlier copy (see writeFlagged). */
@@ -270,7 +272,7 @@ public final class StreamingJob {
                 erasuresCheckedAt = batchStarted;
                 if (erasures.applyRequests() > 0) {
                     // The next batch (or this one, run again after a crash) leaves the students just erased out.
-                    erasedStudents = erasures.erasedStudents();
+                    erasedStudentsStale = true;
                     timer.step("erase");
                 }
             }
@@ -308,16 +310,18 @@ public final class StreamingJob {
     }
 
     /**
-     * The erased students ({@link EraseJob#erasedStudents}), read again every {@link EraseJob#REQUEST_CHECK_INTERVAL}. A
+     * The erased students ({@link EraseJob#erasedStudents}), read again every {@link EraseJob#REQUEST_CHECK_INTERVAL} and
+     * after this job applied erase requests. A
      * batch fails rather than write without them when they were never read; a later failure to read keeps the last read.
      */
     private Map<String, Long> erasedStudents(long now) {
         Map<String, Long> known = erasedStudents;
-        if (known == null || now - erasedStudentsReadAt >= EraseJob.REQUEST_CHECK_INTERVAL.toMillis()) {
+        if (known == null || erasedStudentsStale || now - erasedStudentsReadAt >= EraseJob.REQUEST_CHECK_INTERVAL.toMillis()) {
             try {
                 known = erasures.erasedStudents();
                 erasedStudents = known;
                 erasedStudentsReadAt = now;
+                erasedStudentsStale = false;
             }
             catch (RuntimeException e) {
                 if (known == null) {
