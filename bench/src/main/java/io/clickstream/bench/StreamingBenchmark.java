@@ -100,7 +100,8 @@ public final class StreamingBenchmark {
 
             System.out.println("  the streaming job works the backlog off (fresh lake, from the earliest offsets)");
             stack.startStreamingJob();
-            double streamRate = awaitProcessed(stack, events, Duration.ofMinutes(30));
+            Backlog backlog = awaitProcessed(stack, events, Duration.ofMinutes(30));
+            double streamRate = backlog.eventsPerSecond();
             Map<String, Long> memory = IngestBenchmark.memory(streamingPid(stack));
 
             System.out.printf("  freshness: %d events/s through ingest, %d s of warm-up (not counted), then %d s measured%n", rate, warmup,
@@ -196,11 +197,26 @@ public final class StreamingBenchmark {
         }
     }
 
-    /** Events per second from the job's first record to its {@code total}-th, by its own counter on /metrics. */
-    private static double awaitProcessed(LocalStack stack, long total, Duration timeout) throws Exception {
+    /**
+     * The backlog's rate and what it cost: events, seconds and CPU time of the streaming JVM and of the broker, from the
+     * end of the job's first batch to its {@code total}-th record (by its own counter on /metrics).
+     */
+    private record Backlog(double events, double seconds, IngestBenchmark.Cpu cpu) {
+        double eventsPerSecond() {
+            return seconds > 0 ? events / seconds : events;
+        }
+
+        /** Cores the streaming JVM kept busy on average: below 2 here, the job leaves part of the machine idle. */
+        double streamingCores() {
+            return cpu.firstMicrosPer(1) / 1e6 / Math.max(seconds, 1e-9);
+        }
+    }
+
+    private static Backlog awaitProcessed(LocalStack stack, long total, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         long firstSeen = 0;
         double firstCount = 0;
+        IngestBenchmark.Cpu cpu = null;
         while (System.nanoTime() < deadline) {
             stack.checkStreamingAlive();
             double processed = inputRows(stack);
@@ -209,11 +225,15 @@ public final class StreamingBenchmark {
                 // The first batch's records are counted when it ends: time from there, and leave that batch out.
                 firstSeen = now;
                 firstCount = processed;
+                cpu = IngestBenchmark.Cpu.of(stack.streamingPid(), stack.broker().process().pid());
             }
             if (processed >= total) {
-                double seconds = (now - firstSeen) / 1e9;
-                System.out.printf("  processed %.0f records; %.0f after the first batch in %.1f s%n", processed, processed - firstCount, seconds);
-                return seconds > 0 ? (processed - firstCount) / seconds : processed;
+                Backlog backlog = new Backlog(processed - firstCount, (now - firstSeen) / 1e9, cpu.since());
+                long counted = Math.round(backlog.events());
+                System.out.printf("  processed %.0f records; %d after the first batch in %.1f s; streaming JVM %.1f µs CPU per event"
+                        + " (%.2f cores busy), broker %.1f µs per event%n", processed, counted, backlog.seconds(),
+                        backlog.cpu().firstMicrosPer(counted), backlog.streamingCores(), backlog.cpu().secondMicrosPer(counted));
+                return backlog;
             }
             Thread.sleep(250);
         }
