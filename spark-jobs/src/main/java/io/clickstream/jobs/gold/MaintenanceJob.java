@@ -2,6 +2,7 @@ package io.clickstream.jobs.gold;
 
 import io.clickstream.jobs.lake.DeltaConflicts;
 import io.clickstream.jobs.lake.LakePaths;
+import io.clickstream.jobs.lake.Tables;
 import io.delta.tables.DeltaTable;
 import java.time.Duration;
 import java.time.LocalDate;
@@ -70,10 +71,13 @@ public final class MaintenanceJob extends GoldJob {
             added += compacted[1];
             String target = "delta.`" + table.getKey() + "`";
             // Delta 4 takes the retention from the table's property (a RETAIN clause is ignored); set it when it differs.
-            String retention = "interval " + retentionHours + " hours";
-            Row properties = spark.sql("DESCRIBE DETAIL " + target).select("properties").first();
-            if (!retention.equals(properties.<scala.collection.Map<String, String>>getAs(0).get("delta.deletedFileRetentionDuration").getOrElse(() -> ""))) {
-                spark.sql("ALTER TABLE " + target + " SET TBLPROPERTIES ('delta.deletedFileRetentionDuration' = '" + retention + "')");
+            // A table whose log is kept for that retention only (silver, see Tables) keeps it with the new one: Delta
+            // refuses a log retention shorter than the files'.
+            String retention = Tables.retention(config.gold().vacuumRetention());
+            scala.collection.Map<String, String> properties = spark.sql("DESCRIBE DETAIL " + target).select("properties").first().getAs(0);
+            if (!retention.equals(properties.get("delta.deletedFileRetentionDuration").getOrElse(() -> ""))) {
+                String log = properties.contains("delta.logRetentionDuration") ? ", 'delta.logRetentionDuration' = '" + retention + "'" : "";
+                spark.sql("ALTER TABLE " + target + " SET TBLPROPERTIES ('delta.deletedFileRetentionDuration' = '" + retention + "'" + log + ")");
             }
             vacuumed += spark.sql("VACUUM " + target + " DRY RUN").count();
             spark.sql("VACUUM " + target);

@@ -68,8 +68,9 @@ public final class LocalFileSystems {
         }
     }
 
-    private static final class RawFs extends DelegateToFileSystem {
-        RawFs(URI uri, Configuration conf) throws IOException, URISyntaxException {
+    /** The raw local file system as {@code FileContext} sees it, without checksum sidecars (see {@link LocalDeltaLogStore}). */
+    public static final class RawFs extends DelegateToFileSystem {
+        public RawFs(URI uri, Configuration conf) throws IOException, URISyntaxException {
             super(uri, new Raw(), conf, "file", false);
         }
 

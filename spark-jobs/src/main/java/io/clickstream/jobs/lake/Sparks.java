@@ -29,6 +29,10 @@ public final class Sparks {
                 // Local paths without a chmod or readlink process per file (see LocalFileSystems).
                 .config("spark.hadoop.fs.file.impl", LocalFileSystems.Checksummed.class.getName())
                 .config("spark.hadoop.fs.AbstractFileSystem.file.impl", LocalFileSystems.Fs.class.getName())
+                // Delta's log, committed to every second by the stream: listed by name on local disks, with startAfter on
+                // S3A (see LocalDeltaLogStore); Delta's defaults read the status of every commit the log keeps, each time.
+                .config("spark.delta.logStore.file.impl", LocalDeltaLogStore.class.getName())
+                .config("spark.hadoop.delta.enableFastS3AListFrom", true)
                 .config("spark.ui.enabled", Boolean.getBoolean("clickstream.spark.ui"))
                 // Every query's start event carries its plan as text; the default "formatted" text took about a tenth of
                 // the streaming driver's time per micro-batch (the plan of a batch is wide). "simple" is the plain tree.

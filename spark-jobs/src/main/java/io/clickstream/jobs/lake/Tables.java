@@ -1,7 +1,9 @@
 package io.clickstream.jobs.lake;
 
 import io.clickstream.schema.EventContract;
+import io.clickstream.jobs.JobsConfig;
 import io.delta.tables.DeltaTable;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -24,12 +26,42 @@ public final class Tables {
      * checkpoint of the table's whole state every {@code delta.checkpointInterval} commits (10 by default) with a Spark
      * job that takes seconds on a small machine: the slowest batches, and the tail of freshness. Every 100th commit
      * instead; readers replay at most 99 small commit files after the checkpoint.
+     *
+     * <p>The log keeps commits for VACUUM's retention ({@code clickstream.gold.vacuum-retention}, 7 days by default),
+     * the least Delta allows (it must be at least {@code delta.deletedFileRetentionDuration}); older versions cannot be
+     * read anyway once VACUUM removed their files. Delta's default, 30 days, is some 2.6 million commits of a stream
+     * committing every second, and Delta lists the log before every commit.
      */
-    static final Map<String, String> SILVER_PROPERTIES = Map.of("delta.checkpointInterval", "100");
+    static Map<String, String> silverProperties(Duration vacuumRetention) {
+        return Map.of("delta.checkpointInterval", "100", "delta.logRetentionDuration", retention(vacuumRetention));
+    }
+
+    /** A retention as a Delta table property takes it (and as {@link io.clickstream.jobs.gold.MaintenanceJob} sets it). */
+    public static String retention(Duration retention) {
+        return "interval " + retention.toHours() + " hours";
+    }
+
+    /** A Delta interval property ("interval 168 hours", "7 days") as a duration; a month counts 30 days, as Delta counts it. */
+    static Duration duration(String interval) {
+        String text = interval.trim().toLowerCase(java.util.Locale.ROOT);
+        org.apache.spark.unsafe.types.CalendarInterval parsed = org.apache.spark.sql.catalyst.util.IntervalUtils.stringToInterval(
+                org.apache.spark.unsafe.types.UTF8String.fromString(text.startsWith("interval") ? text : "interval " + text));
+        return Duration.ofDays(parsed.months * 30L + parsed.days).plusNanos(parsed.microseconds * 1_000);
+    }
 
     /** Silver's events and quarantine tables, with the columns the event contract declares. */
-    public static void createSilver(SparkSession spark, LakePaths paths, EventContract contract) {
-        createIfNotExists(spark, paths.silverEvents(), EventColumns.silver(contract), SILVER_PROPERTIES,
+    public static void createSilver(SparkSession spark, JobsConfig config, EventContract contract) {
+        LakePaths paths = new LakePaths(config.lakeRoot());
+        Duration logRetention = config.gold().vacuumRetention();
+        if (DeltaTable.isDeltaTable(spark, paths.silverEvents())) {
+            // The maintenance job set VACUUM's retention under an earlier, longer configuration: the log keeps that until it runs again.
+            Map<String, String> current = DeltaTable.forPath(spark, paths.silverEvents()).detail().select("properties").first().getJavaMap(0);
+            String files = current.get("delta.deletedFileRetentionDuration");
+            if (files != null && duration(files).compareTo(logRetention) > 0) {
+                logRetention = duration(files);
+            }
+        }
+        createIfNotExists(spark, paths.silverEvents(), EventColumns.silver(contract), silverProperties(logRetention),
                 "Silver: every accepted LMS event once, typed and pseudonymised.", EventColumns.EVENT_DATE, "event_name");
         createIfNotExists(spark, paths.silverQuarantine(), EventColumns.quarantine(),
                 "Records the stream could not parse, with the reason.", "quarantine_date");

@@ -59,7 +59,7 @@ public final class HistoricDay {
      */
     public static long write(SparkSession spark, JobsConfig config, LocalDate day, long events) {
         LakePaths paths = new LakePaths(config.lakeRoot());
-        Tables.createSilver(spark, paths, EventContract.current());
+        Tables.createSilver(spark, config, EventContract.current());
         generate(spark, day, events).repartitionByRange((int) Math.max(1, Math.min(48, events / 200_000)), col("received_at")).write().format("delta").mode(SaveMode.Overwrite)
                 .option("replaceWhere", "event_date = DATE'" + day + "' AND event_id LIKE '" + ID_PREFIX + day + "-%'")
                 .save(paths.silverEvents());

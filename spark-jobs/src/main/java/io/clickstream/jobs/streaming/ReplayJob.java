@@ -65,7 +65,7 @@ public final class ReplayJob {
         this.paths = new LakePaths(config.lakeRoot());
         this.transform = new SilverTransform(contract);
         this.flags = StudentEventFlags.of(config.streaming());
-        Tables.createSilver(spark, paths, contract);
+        Tables.createSilver(spark, config, contract);
     }
 
     /** What a replay read and wrote. */

@@ -131,7 +131,7 @@ public final class StreamingJob {
         this.transform = new SilverTransform(contract);
         this.flags = StudentEventFlags.of(config.streaming());
         this.erasures = new EraseJob(spark, config);
-        Tables.createSilver(spark, paths, contract);
+        Tables.createSilver(spark, config, contract);
         createBronzeRoot();
     }
 

@@ -66,6 +66,37 @@ class MaintenanceTest {
     }
 
     @Test
+    void silversLogIsKeptForVacuumsRetentionWhenItChangesEitherWay() throws Exception {
+        JobsConfig config = SharedSpark.config(lake);
+        WrittenDay written = writeInBatches(config, 2);
+        assertEquals("interval 168 hours", property(written, "delta.logRetentionDuration"), "not Delta's 30 days");
+
+        // Delta refuses a log retention shorter than the files' one: a longer VACUUM retention takes the log's along.
+        JobsConfig tenDays = withVacuumRetention(config, java.time.Duration.ofDays(10));
+        new MaintenanceJob(new GoldContext(spark, tenDays)).run(DAY);
+        assertEquals("interval 240 hours", property(written, "delta.deletedFileRetentionDuration"));
+        assertEquals("interval 240 hours", property(written, "delta.logRetentionDuration"));
+
+        // Back to 7 days: the stream starting first keeps the log for the files' 10 days, until maintenance sets both.
+        new StreamingJob(spark, config, EventContract.current());
+        assertEquals("interval 240 hours", property(written, "delta.logRetentionDuration"));
+        new MaintenanceJob(new GoldContext(spark, config)).run(DAY);
+        assertEquals("interval 168 hours", property(written, "delta.deletedFileRetentionDuration"));
+        assertEquals("interval 168 hours", property(written, "delta.logRetentionDuration"));
+    }
+
+    private String property(WrittenDay written, String name) {
+        return io.delta.tables.DeltaTable.forPath(spark, written.paths().silverEvents()).detail().select("properties").first()
+                .<String, String>getJavaMap(0).get(name);
+    }
+
+    private static JobsConfig withVacuumRetention(JobsConfig config, java.time.Duration retention) {
+        JobsConfig.Gold gold = config.gold();
+        return new JobsConfig(config.lakeRoot(), config.spark(), config.kafka(), config.streaming(), new JobsConfig.Gold(gold.sessionInactivityGap(),
+                gold.maxSessionLength(), gold.topPages(), gold.funnels(), gold.anomalies(), retention), config.live(), config.monitoring());
+    }
+
+    @Test
     void theHourlyCompactionOfSilverLeavesOneFilePerPartitionAndVacuumsNothing() throws Exception {
         JobsConfig config = SharedSpark.config(lake);
         WrittenDay written = writeInBatches(config, 2);

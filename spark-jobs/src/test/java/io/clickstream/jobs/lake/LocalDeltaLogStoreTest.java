@@ -1,0 +1,109 @@
+package io.clickstream.jobs.lake;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.clickstream.jobs.SharedSpark;
+import io.delta.storage.HDFSLogStore;
+import io.delta.tables.DeltaTable;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Delta's log on local disks: listed by name, written without sidecars, read and committed to as with Delta's own store. */
+class LocalDeltaLogStoreTest {
+    private final SparkSession spark = SharedSpark.session();
+    private final Configuration conf = spark.sparkContext().hadoopConfiguration();
+
+    @TempDir
+    java.nio.file.Path dir;
+
+    @Test
+    void listsWhatDeltasOwnStoreListsFromTheNameAsked() throws Exception {
+        java.nio.file.Path log = Files.createDirectories(dir.resolve("_delta_log"));
+        for (String name : List.of("00000000000000000009.json", "00000000000000000010.checkpoint.parquet", "00000000000000000010.json",
+                "00000000000000000010.crc", ".00000000000000000010.json.crc", "00000000000000000011.json", "_last_checkpoint")) {
+            Files.writeString(log.resolve(name), name);
+        }
+        Files.createDirectories(log.resolve("_sidecars"));
+        Path from = new Path(log.resolve("00000000000000000010").toUri());
+
+        List<FileStatus> ours = list(new LocalDeltaLogStore(conf).listFrom(from, conf));
+        List<FileStatus> deltas = list(new HDFSLogStore(conf).listFrom(from, conf));
+
+        assertEquals(List.of("00000000000000000010.checkpoint.parquet", "00000000000000000010.crc", "00000000000000000010.json",
+                "00000000000000000011.json", "_last_checkpoint", "_sidecars"), names(ours));
+        assertEquals(names(deltas), names(ours));
+        for (int i = 0; i < ours.size(); i++) {
+            assertEquals(deltas.get(i).getPath(), ours.get(i).getPath());
+            assertEquals(deltas.get(i).getLen(), ours.get(i).getLen());
+            assertEquals(deltas.get(i).getModificationTime(), ours.get(i).getModificationTime());
+            assertEquals(deltas.get(i).isDirectory(), ours.get(i).isDirectory());
+        }
+        assertThrows(java.io.FileNotFoundException.class,
+                () -> new LocalDeltaLogStore(conf).listFrom(new Path(dir.resolve("missing/00000000000000000000").toUri()), conf));
+    }
+
+    @Test
+    void writesACommitOnceWithoutAChecksumSidecar() throws Exception {
+        java.nio.file.Path log = Files.createDirectories(dir.resolve("_delta_log"));
+        Path commit = new Path(log.resolve("00000000000000000000.json").toUri());
+        LocalDeltaLogStore store = new LocalDeltaLogStore(conf);
+
+        store.write(commit, List.of("{\"a\":1}", "{\"b\":2}").iterator(), false, conf);
+
+        assertEquals("{\"a\":1}\n{\"b\":2}\n", Files.readString(log.resolve("00000000000000000000.json")));
+        try (Stream<java.nio.file.Path> files = Files.list(log)) {
+            assertEquals(List.of("00000000000000000000.json"), files.map(file -> file.getFileName().toString()).toList(), "no sidecar, no temp file");
+        }
+        // A commit is put if absent: a second writer of the same version fails, the first one's commit stays.
+        assertThrows(java.nio.file.FileAlreadyExistsException.class, () -> store.write(commit, List.of("{\"c\":3}").iterator(), false, conf));
+        assertEquals("{\"a\":1}\n{\"b\":2}\n", Files.readString(log.resolve("00000000000000000000.json")));
+    }
+
+    @Test
+    void sparkSessionsKeepDeltaTablesThroughIt() throws Exception {
+        String table = dir.resolve("events").toString();
+        for (int i = 0; i < 3; i++) {
+            spark.range(i * 10, i * 10 + 10).toDF("n").write().format("delta").mode(SaveMode.Append).save(table);
+        }
+
+        assertEquals(30, spark.read().format("delta").load(table).count());
+        assertEquals(3, DeltaTable.forPath(spark, table).history().count());
+        try (Stream<java.nio.file.Path> files = Files.list(dir.resolve("events/_delta_log"))) {
+            List<String> names = files.map(file -> file.getFileName().toString()).toList();
+            // Delta's own checksum files (N.crc) are written by Spark's checkpoint file manager, which keeps its sidecar.
+            assertFalse(names.stream().anyMatch(name -> name.startsWith(".") && name.endsWith(".json.crc")), "no sidecars of commits: " + names);
+            assertTrue(names.contains("00000000000000000002.json"), names.toString());
+        }
+        // Silver's log is kept for VACUUM's retention, not Delta's 30 days.
+        Tables.createIfNotExists(spark, table, spark.read().format("delta").load(table).schema(), Tables.silverProperties(java.time.Duration.ofDays(8)),
+                "a test table");
+        Map<String, String> properties = DeltaTable.forPath(spark, table).detail().select("properties").first().getJavaMap(0);
+        assertEquals("interval 192 hours", properties.get("delta.logRetentionDuration"));
+        assertEquals(java.time.Duration.ofHours(192), Tables.duration(properties.get("delta.logRetentionDuration")));
+        assertEquals(java.time.Duration.ofDays(7), Tables.duration("7 days"));
+    }
+
+    private static List<FileStatus> list(Iterator<FileStatus> statuses) {
+        List<FileStatus> list = new ArrayList<>();
+        statuses.forEachRemaining(list::add);
+        return list;
+    }
+
+    private static List<String> names(List<FileStatus> statuses) {
+        return statuses.stream().map(status -> status.getPath().getName()).toList();
+    }
+}
