@@ -5,8 +5,13 @@ import java.io.File;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -18,10 +23,10 @@ import org.apache.hadoop.fs.Path;
  *
  * <p>The streaming job commits to silver once a micro-batch, about 86 000 times a day, and Delta keeps a table's log for
  * its {@code delta.logRetentionDuration}. Before every transaction Delta lists the log from its last checkpoint, and
- * Hadoop's listing of a local folder reads every file's status (two {@code stat} calls each) before Delta keeps the few
- * newer than the checkpoint: a day of commits took a second per listing on this machine, a month half a minute. Here the
- * listing reads the folder's names, which takes a fraction of that, and the status of the files at or after the name
- * asked for only. And commits are written without Hadoop's {@code .crc} sidecar files (Delta writes its own checksum
+ * Hadoop's listing of a local folder reads every file's status before Delta keeps the few newer than the checkpoint:
+ * with a day of commits in the log, 10 s per listing on this machine ({@code bench/delta-log}). Here the folder's names
+ * are read once in a while, the commits since are found by name, and only the files at or after the name asked for
+ * are looked at. And commits are written without Hadoop's {@code .crc} sidecar files (Delta writes its own checksum
  * files, and a commit is rewritten by nobody): three files a commit in the folder instead of four. Commits written
  * with a sidecar before are still read and verified as they were.
  *
@@ -33,34 +38,136 @@ public final class LocalDeltaLogStore extends HDFSLogStore {
         super(conf);
     }
 
-    /** Every entry of {@code path}'s folder whose name is at or after {@code path}'s, sorted by name, as Delta's own listing. */
+    /** A log folder's names are read again at least this often, whatever else changed in it. */
+    static final long RELIST_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(10);
+    private static final String LAST_CHECKPOINT = "_last_checkpoint";
+    private static final java.util.regex.Pattern VERSIONED = java.util.regex.Pattern.compile("^(\\d{20})(\\..*)?$");
+    private static final java.util.regex.Pattern CHECKPOINT_VERSION = java.util.regex.Pattern.compile("\"version\"\\s*:\\s*(\\d+)");
+    private static final java.util.regex.Pattern COMMIT = java.util.regex.Pattern.compile("^(\\d{20})\\.json$");
+
+    /**
+     * A folder's names (sorted, without sidecars), when they were read, what {@code _last_checkpoint} said then, and the
+     * folder's identity (a table removed and created again at the same place is another folder).
+     */
+    private record Names(String[] sorted, long readAt, String lastCheckpoint, Object folder) {}
+
+    private final Map<String, Names> names = new ConcurrentHashMap<>();
+
+    /**
+     * Every entry of {@code path}'s folder whose name is at or after {@code path}'s, sorted by name, as Delta's own
+     * listing. The folder's names are read once and kept; later listings add the commits written since by looking up
+     * each next version's files by name ({@code N.json}, {@code N.crc}, {@code N.checkpoint.parquet}) until a version
+     * has no commit. The names are read again when {@code _last_checkpoint} announces a checkpoint of another kind
+     * (in parts, or version 2, whose file names cannot be guessed), when the name asked for is not a version's, and
+     * every {@link #RELIST_NANOS} in any case. A kept name whose file was removed since (the log's clean-up) is left out.
+     */
     @Override
     public Iterator<FileStatus> listFrom(Path path, Configuration hadoopConf) throws IOException {
         FileSystem fs = path.getFileSystem(hadoopConf);
         Path folder = fs.makeQualified(path.getParent());
-        String[] names = new File(folder.toUri()).list();
-        if (names == null) {
+        File directory = new File(folder.toUri());
+        String from = path.getName();
+        java.util.regex.Matcher versioned = VERSIONED.matcher(from);
+        Object identity;
+        try {
+            identity = java.nio.file.Files.readAttributes(directory.toPath(), java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        }
+        catch (java.nio.file.NoSuchFileException missing) {
+            names.remove(directory.getPath());
             throw new FileNotFoundException("No such file or directory: " + folder);
         }
-        String from = path.getName();
-        List<String> kept = new ArrayList<>();
-        for (String name : names) {
-            // Hadoop's checksum sidecars (".<name>.crc") are hidden from its listings; Delta never sees them.
-            if (name.compareTo(from) >= 0 && !(name.startsWith(".") && name.endsWith(".crc"))) {
-                kept.add(name);
+        String lastCheckpoint = lastCheckpoint(directory);
+        Names known = names.get(directory.getPath());
+        if (!versioned.matches() || known == null || !Objects.equals(known.folder(), identity) || System.nanoTime() - known.readAt() > RELIST_NANOS
+                || !Objects.equals(known.lastCheckpoint(), lastCheckpoint) && !singleFileCheckpoint(lastCheckpoint)) {
+            known = read(directory, lastCheckpoint, identity);
+        }
+        else if (newestCommit(known.sorted()) >= 0 && !new File(directory, String.format("%020d.json", newestCommit(known.sorted()))).exists()) {
+            known = read(directory, lastCheckpoint, identity);    // the newest commit known is gone: the log was replaced
+        }
+        TreeSet<String> kept = new TreeSet<>();
+        int first = Arrays.binarySearch(known.sorted(), from);
+        kept.addAll(Arrays.asList(known.sorted()).subList(first >= 0 ? first : -first - 1, known.sorted().length));
+        if (versioned.matches()) {
+            long fromVersion = Long.parseLong(versioned.group(1));
+            // From the newest commit the names hold (its checksum and checkpoint files follow the commit): each next version.
+            for (long version = Math.max(fromVersion, newestCommit(known.sorted())); ; version++) {
+                String base = String.format("%020d", version);
+                if (!new File(directory, base + ".json").exists()) {
+                    break;
+                }
+                kept.add(base + ".json");
+                addIfExists(kept, directory, base + ".crc");
+                addIfExists(kept, directory, base + ".checkpoint.parquet");
+            }
+            if (lastCheckpoint != null) {
+                kept.add(LAST_CHECKPOINT);                     // maybe written since the names were read
+            }
+            // The checkpoint _last_checkpoint names may have been written for an older version after the names were read.
+            java.util.regex.Matcher checkpoint = lastCheckpoint == null ? null : CHECKPOINT_VERSION.matcher(lastCheckpoint);
+            if (checkpoint != null && checkpoint.find() && Long.parseLong(checkpoint.group(1)) >= fromVersion) {
+                addIfExists(kept, directory, String.format("%020d", Long.parseLong(checkpoint.group(1))) + ".checkpoint.parquet");
             }
         }
-        kept.sort(null);
         List<FileStatus> statuses = new ArrayList<>(kept.size());
         for (String name : kept) {
             try {
                 statuses.add(fs.getFileStatus(new Path(folder, name)));
             }
             catch (FileNotFoundException removedSince) {
-                // Removed since the names were read (the log's clean-up): as a listing taken a moment later.
+                // Removed since the names were read (the log's clean-up): as a listing taken now.
             }
         }
         return statuses.iterator();
+    }
+
+    private Names read(File directory, String lastCheckpoint, Object identity) throws IOException {
+        long readAt = System.nanoTime();
+        String[] all = directory.list();
+        if (all == null) {
+            names.remove(directory.getPath());
+            throw new FileNotFoundException("No such file or directory: " + directory);
+        }
+        // Hadoop's checksum sidecars (".<name>.crc") are hidden from its listings; Delta never sees them.
+        String[] sorted = Arrays.stream(all).filter(name -> !(name.startsWith(".") && name.endsWith(".crc"))).sorted().toArray(String[]::new);
+        if (names.size() > 10_000) {
+            names.clear();                                     // many short-lived tables (tests): keep the memory bounded
+        }
+        Names read = new Names(sorted, readAt, lastCheckpoint, identity);
+        names.put(directory.getPath(), read);
+        return read;
+    }
+
+    private static void addIfExists(TreeSet<String> kept, File directory, String name) {
+        if (new File(directory, name).exists()) {
+            kept.add(name);
+        }
+    }
+
+    /** The newest version with a commit file among {@code sorted} names, or -1. */
+    private static long newestCommit(String[] sorted) {
+        for (int i = sorted.length - 1; i >= 0; i--) {
+            java.util.regex.Matcher commit = COMMIT.matcher(sorted[i]);
+            if (commit.matches()) {
+                return Long.parseLong(commit.group(1));
+            }
+        }
+        return -1;
+    }
+
+    /** The content of the folder's {@code _last_checkpoint}, or null when it has none. */
+    private static String lastCheckpoint(File directory) throws IOException {
+        try {
+            return java.nio.file.Files.readString(new File(directory, LAST_CHECKPOINT).toPath());
+        }
+        catch (java.nio.file.NoSuchFileException none) {
+            return null;
+        }
+    }
+
+    /** Whether {@code _last_checkpoint} names a checkpoint of one classic file ({@code N.checkpoint.parquet}), found by name. */
+    private static boolean singleFileCheckpoint(String lastCheckpoint) {
+        return lastCheckpoint != null && !lastCheckpoint.contains("\"parts\"") && !lastCheckpoint.contains("\"v2Checkpoint\"");
     }
 
     /** As Delta's own write (a temporary file renamed without overwriting), through the local file system without sidecars. */

@@ -57,6 +57,57 @@ class LocalDeltaLogStoreTest {
     }
 
     @Test
+    void listsWhatDeltasOwnStoreListsAsOtherWritersCommitCheckpointAndCleanUp() throws Exception {
+        java.nio.file.Path log = Files.createDirectories(dir.resolve("_delta_log"));
+        LocalDeltaLogStore store = new LocalDeltaLogStore(conf);
+        touch(log, "00000000000000000000.json", "00000000000000000000.crc", "00000000000000000001.json", "00000000000000000002.json");
+        assertSameListing(store, log, 0);
+
+        // Commits of other writers after the names were read: found by name, with their checksum and checkpoint files.
+        touch(log, "00000000000000000002.crc", "00000000000000000003.json", "00000000000000000003.crc", "00000000000000000004.json",
+                "00000000000000000004.checkpoint.parquet");
+        assertSameListing(store, log, 0);
+        assertSameListing(store, log, 3);
+        // A classic checkpoint of an older version written late, announced by _last_checkpoint.
+        touch(log, "00000000000000000005.json", "00000000000000000006.json");
+        assertSameListing(store, log, 4);
+        touch(log, "00000000000000000005.checkpoint.parquet");
+        Files.writeString(log.resolve("_last_checkpoint"), "{\"version\":5,\"size\":3,\"sizeInBytes\":100}");
+        assertSameListing(store, log, 5);
+        // A checkpoint in parts cannot be found by name: announced, the folder's names are read again.
+        touch(log, "00000000000000000007.json", "00000000000000000007.checkpoint.0000000001.0000000002.parquet",
+                "00000000000000000007.checkpoint.0000000002.0000000002.parquet");
+        Files.writeString(log.resolve("_last_checkpoint"), "{\"version\":7,\"size\":3,\"parts\":2}");
+        assertSameListing(store, log, 7);
+        // The log's clean-up removes old files, a rare one removes a listed file: neither is listed afterwards.
+        Files.delete(log.resolve("00000000000000000000.json"));
+        Files.delete(log.resolve("00000000000000000006.json"));
+        assertSameListing(store, log, 0);
+        assertSameListing(store, log, 5);
+        // A table removed and created again at the same place: another folder, whatever the names kept.
+        try (Stream<java.nio.file.Path> files = Files.list(log)) {
+            for (java.nio.file.Path file : files.toList()) {
+                Files.delete(file);
+            }
+        }
+        Files.delete(log);
+        Files.createDirectories(log);
+        touch(log, "00000000000000000000.json", "00000000000000000000.checkpoint.parquet", "00000000000000000001.json");
+        assertSameListing(store, log, 0);
+    }
+
+    private void assertSameListing(LocalDeltaLogStore store, java.nio.file.Path log, long version) throws Exception {
+        Path from = new Path(log.resolve(String.format("%020d.", version)).toUri());
+        assertEquals(names(list(new HDFSLogStore(conf).listFrom(from, conf))), names(list(store.listFrom(from, conf))), "from version " + version);
+    }
+
+    private static void touch(java.nio.file.Path folder, String... names) throws Exception {
+        for (String name : names) {
+            Files.writeString(folder.resolve(name), name);
+        }
+    }
+
+    @Test
     void writesACommitOnceWithoutAChecksumSidecar() throws Exception {
         java.nio.file.Path log = Files.createDirectories(dir.resolve("_delta_log"));
         Path commit = new Path(log.resolve("00000000000000000000.json").toUri());
