@@ -4,10 +4,8 @@ import io.delta.storage.HDFSLogStore;
 import java.io.File;
 import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
@@ -109,16 +107,51 @@ public final class LocalDeltaLogStore extends HDFSLogStore {
                 addIfExists(kept, directory, String.format("%020d", Long.parseLong(checkpoint.group(1))) + ".checkpoint.parquet");
             }
         }
-        List<FileStatus> statuses = new ArrayList<>(kept.size());
-        for (String name : kept) {
-            try {
-                statuses.add(fs.getFileStatus(new Path(folder, name)));
-            }
-            catch (FileNotFoundException removedSince) {
-                // Removed since the names were read (the log's clean-up): as a listing taken now.
-            }
+        return new Statuses(fs, folder, kept.iterator());
+    }
+
+    /**
+     * The files of {@code names}, each looked at when it is reached: Delta's clean-up lists the log from version 0 and
+     * stops at the first file younger than its cut-off, so it looks at the expired files only (none but once a day),
+     * not at every file the log keeps. A name whose file was removed since it was read (the clean-up) is left out.
+     */
+    private static final class Statuses implements Iterator<FileStatus> {
+        private final FileSystem fs;
+        private final Path folder;
+        private final Iterator<String> names;
+        private FileStatus next;
+
+        Statuses(FileSystem fs, Path folder, Iterator<String> names) {
+            this.fs = fs;
+            this.folder = folder;
+            this.names = names;
         }
-        return statuses.iterator();
+
+        @Override
+        public boolean hasNext() {
+            while (next == null && names.hasNext()) {
+                try {
+                    next = fs.getFileStatus(new Path(folder, names.next()));
+                }
+                catch (FileNotFoundException removedSince) {
+                    // as a listing taken now
+                }
+                catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+            return next != null;
+        }
+
+        @Override
+        public FileStatus next() {
+            if (!hasNext()) {
+                throw new java.util.NoSuchElementException();
+            }
+            FileStatus current = next;
+            next = null;
+            return current;
+        }
     }
 
     private Names read(File directory, String lastCheckpoint, Object identity) throws IOException {

@@ -96,6 +96,19 @@ class LocalDeltaLogStoreTest {
         assertSameListing(store, log, 0);
     }
 
+    @Test
+    void looksAtEachFileOnlyWhenTheListingReachesIt() throws Exception {
+        java.nio.file.Path log = Files.createDirectories(dir.resolve("_delta_log"));
+        touch(log, "00000000000000000000.json", "00000000000000000001.json", "00000000000000000002.json");
+        Iterator<FileStatus> statuses = new LocalDeltaLogStore(conf).listFrom(new Path(log.resolve("00000000000000000000.").toUri()), conf);
+
+        assertEquals("00000000000000000000.json", statuses.next().getPath().getName());
+        // Delta's clean-up stops at the first file it keeps: the files after it are never looked at. One removed
+        // meanwhile is left out, as a listing taken now would.
+        Files.delete(log.resolve("00000000000000000001.json"));
+        assertEquals(List.of("00000000000000000002.json"), names(list(statuses)));
+    }
+
     private void assertSameListing(LocalDeltaLogStore store, java.nio.file.Path log, long version) throws Exception {
         Path from = new Path(log.resolve(String.format("%020d.", version)).toUri());
         assertEquals(names(list(new HDFSLogStore(conf).listFrom(from, conf))), names(list(store.listFrom(from, conf))), "from version " + version);
