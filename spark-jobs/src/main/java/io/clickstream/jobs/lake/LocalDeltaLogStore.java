@@ -83,9 +83,9 @@ public final class LocalDeltaLogStore extends HDFSLogStore {
         else if (newestCommit(known.sorted()) >= 0 && !new File(directory, String.format("%020d.json", newestCommit(known.sorted()))).exists()) {
             known = read(directory, lastCheckpoint, identity);    // the newest commit known is gone: the log was replaced
         }
+        // Names found since the names were read; merged, in order, with the names read from the first at or after `from`.
         TreeSet<String> kept = new TreeSet<>();
         int first = Arrays.binarySearch(known.sorted(), from);
-        kept.addAll(Arrays.asList(known.sorted()).subList(first >= 0 ? first : -first - 1, known.sorted().length));
         if (versioned.matches()) {
             long fromVersion = Long.parseLong(versioned.group(1));
             // From the newest commit the names hold (its checksum and checkpoint files follow the commit): each next version.
@@ -107,7 +107,33 @@ public final class LocalDeltaLogStore extends HDFSLogStore {
                 addIfExists(kept, directory, String.format("%020d", Long.parseLong(checkpoint.group(1))) + ".checkpoint.parquet");
             }
         }
-        return new Statuses(fs, folder, kept.iterator());
+        return new Statuses(fs, folder, merged(known.sorted(), first >= 0 ? first : -first - 1, kept.iterator()));
+    }
+
+    /** {@code sorted} from index {@code first} on and {@code more} (sorted too), in order, each name once. */
+    private static Iterator<String> merged(String[] sorted, int first, Iterator<String> more) {
+        return new Iterator<>() {
+            private int index = first;
+            private String extra = more.hasNext() ? more.next() : null;
+
+            @Override
+            public boolean hasNext() {
+                return index < sorted.length || extra != null;
+            }
+
+            @Override
+            public String next() {
+                if (!hasNext()) {
+                    throw new java.util.NoSuchElementException();
+                }
+                int order = index >= sorted.length ? 1 : extra == null ? -1 : sorted[index].compareTo(extra);
+                String name = order <= 0 ? sorted[index++] : extra;
+                if (order >= 0) {
+                    extra = more.hasNext() ? more.next() : null;
+                }
+                return name;
+            }
+        };
     }
 
     /**
