@@ -295,7 +295,13 @@ class StreamingBatchTest {
                 for (int n = 0; !stop.get(); n++) {
                     filler.withColumn("event_id", org.apache.spark.sql.functions.lit("filler-" + n)).write().format("delta").mode("append")
                             .save(paths.silverEvents());
-                    io.clickstream.jobs.gold.MaintenanceJob.compact(spark, paths.silverEvents(), "event_date", java.time.LocalDate.of(2026, 11, 20));
+                    try {
+                        io.clickstream.jobs.gold.MaintenanceJob.compact(spark, paths.silverEvents(), "event_date", java.time.LocalDate.of(2026, 11, 20));
+                    }
+                    catch (io.delta.exceptions.DeltaConcurrentModificationException outrun) {
+                        // Its five tries all met a MERGE (a slow, cold JVM): the real job fails and is run again by its
+                        // scheduler. What is tested here is the stream's side, so it goes on.
+                    }
                     Thread.sleep(6_000);    // the real job commits once per day and table; a test needs a few
                 }
             }
