@@ -4,14 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,7 +18,6 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Random;
 import java.util.Set;
-import java.util.UUID;
 
 /**
  * Live LMS traffic through the real HTTP endpoint, stamped with the current time: students who
@@ -37,10 +33,6 @@ import java.util.UUID;
 public final class LiveSimulator {
     static final double MEAN_THINK_SECONDS = 10;
     static final double MIN_RATE = 0.5;
-    private static final List<String> COURSES = List.of("algebra", "biology", "world-history", "physics", "literature");
-    private static final List<String> SEARCHES = List.of("polynomial", "photosynthesis", "newton laws", "french revolution", "sonnet");
-    private static final List<String> DEVICES = List.of("desktop", "desktop", "desktop", "mobile", "mobile", "tablet");
-    private static final List<String> BROWSERS = List.of("Chrome", "Chrome", "Firefox", "Safari", "Edge");
     private static final String BOT_AGENT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)";
 
     /**
@@ -93,9 +85,8 @@ public final class LiveSimulator {
             Map<String, Long> acceptedPageViewsByPage) {}
 
     private final ObjectMapper mapper = new ObjectMapper();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final List<URI> endpoints;
-    private final String authorization;
+    private final TrackClient client;
     private final Settings settings;
     private final Random random;
     private final Clock clock;
@@ -111,7 +102,7 @@ public final class LiveSimulator {
         if (this.endpoints.isEmpty()) {
             throw new IllegalArgumentException("no endpoint to send to");
         }
-        this.authorization = requireNonNull(authorization, "authorization is null");
+        this.client = new TrackClient(mapper, authorization);
         this.settings = requireNonNull(settings, "settings is null");
         this.random = new Random(seed);
         this.clock = requireNonNull(clock, "clock is null");
@@ -209,16 +200,11 @@ public final class LiveSimulator {
     }
 
     private void send(List<ObjectNode> batch, Map<String, Long> lastAccepted, Map<String, Long> pageViews, long[] totals) {
-        ArrayNode body = mapper.createArrayNode();
-        batch.forEach(body::add);
         totals[0] += batch.size();
         URI endpoint = endpoints.get(endpointTurn++ % endpoints.size());
         try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(endpoint).header("Content-Type", "application/json")
-                    .header("Authorization", authorization).timeout(Duration.ofSeconds(30))
-                    .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
-            JsonNode results = mapper.readTree(response.body()).path("results");
-            if (!results.isArray() || results.isEmpty()) {
+            JsonNode results = client.post(endpoint, batch);
+            if (results.isEmpty()) {
                 totals[3]++;
                 return;
             }
@@ -245,120 +231,34 @@ public final class LiveSimulator {
         }
     }
 
-    /** One student's visit: a small state machine that drops off at each step with some probability. */
+    /** One student online: a {@link Visit} taken a step at a time, or a bot that clicks the same page twice a second. */
     private final class Student {
         final String id;
         final boolean bot;
-        final String session = UUID.randomUUID().toString();
-        final String device = DEVICES.get(random.nextInt(DEVICES.size()));
-        final String browser = BROWSERS.get(random.nextInt(BROWSERS.size()));
-        final String course = COURSES.get(random.nextInt(COURSES.size()));
-        final List<String[]> plan = new ArrayList<>();
+        final Visit visit;
         long nextAt;
         boolean done;
-        String previousPage;
 
         Student(String id, boolean bot, long firstAt) {
             this.id = id;
             this.bot = bot;
             this.nextAt = firstAt;
-            planVisit();
-        }
-
-        /** The funnel: course page -> chapter -> video -> quiz, with drop-offs, then maybe the next chapter. */
-        private void planVisit() {
-            step("page_view", "/courses/" + course, null);
-            int chapter = 1 + random.nextInt(6);
-            while (true) {
-                String chapterPage = "/courses/" + course + "/chapter-" + chapter;
-                if (random.nextInt(100) < 20) {
-                    return;                                   // left on the course page
-                }
-                step("page_view", chapterPage, null);
-                for (int depth : new int[] {25, 50, 75, 100}) {
-                    if (random.nextInt(100) >= 85) {
-                        break;
-                    }
-                    step("scroll", chapterPage, "scroll_depth=" + depth);
-                }
-                step("heartbeat", chapterPage, "duration=15");
-                if (random.nextInt(100) < 60) {
-                    step("video_play", chapterPage, null);
-                    if (random.nextInt(100) < 35) {
-                        step("video_pause", chapterPage, null);
-                    }
-                    if (random.nextInt(100) < 70) {
-                        step("video_complete", chapterPage, null);
-                    }
-                }
-                if (random.nextInt(100) < 45) {
-                    step("quiz_start", chapterPage, null);
-                    step("quiz_answer", chapterPage, null);
-                    step("quiz_answer", chapterPage, null);
-                    if (random.nextInt(100) < 80) {
-                        step("quiz_submit", chapterPage, null);
-                    }
-                }
-                if (random.nextInt(100) < 15) {
-                    step("search", "/search", "query=" + SEARCHES.get(random.nextInt(SEARCHES.size())));
-                }
-                if (random.nextInt(100) >= 40) {
-                    return;
-                }
-                step("click", chapterPage, "label=next-chapter");
-                chapter++;
-            }
-        }
-
-        private void step(String eventName, String stepPage, String metadata) {
-            plan.add(new String[] {eventName, stepPage, metadata});
+            this.visit = new Visit(mapper, random, id);
         }
 
         ObjectNode act(long now) {
+            Instant at = Instant.ofEpochMilli(now);
             if (bot) {
                 nextAt = now + 500;
-                return event("click", "/courses/" + course, "label=scrape", now).put("user_agent", BOT_AGENT);
+                return visit.event("click", visit.coursePage(), mapper.createObjectNode().put("element", "scrape"), at)
+                        .put("user_agent", BOT_AGENT);
             }
-            String[] step = plan.remove(0);
-            done = plan.isEmpty();
+            ObjectNode event = visit.next(at);
+            done = visit.done();
             // Think time: exponential around the mean, so the crowd's events arrive like real ones (in bursts, not a metronome).
             nextAt = now + (long) (1000 * Math.min(60, -Math.log(1 - random.nextDouble()) * MEAN_THINK_SECONDS));
-            ObjectNode event = event(step[0], step[1], step[2], now);
             if (settings.invalidPerMille() > 0 && random.nextInt(1000) < settings.invalidPerMille()) {
                 event.put("event_name", "teleport");          // not in the contract: shows the dead-letter path
-            }
-            return event;
-        }
-
-        private ObjectNode event(String eventName, String eventPage, String metadata, long now) {
-            ObjectNode event = mapper.createObjectNode()
-                    .put("event_id", UUID.randomUUID().toString())
-                    .put("student_id", id)
-                    .put("event_name", eventName)
-                    .put("page_url", eventPage)
-                    .put("session_id", session)
-                    .put("device_type", device)
-                    .put("browser", browser)
-                    .put("timestamp", java.time.Instant.ofEpochMilli(now).toString());
-            int chapterAt = eventPage.indexOf("/chapter-");
-            if (chapterAt > 0) {
-                event.put("chapter_id", course + "-ch" + eventPage.substring(chapterAt + 9));
-            }
-            if (eventName.equals("page_view")) {
-                if (previousPage != null) {
-                    event.put("referrer", previousPage);
-                }
-                previousPage = eventPage;
-            }
-            if (metadata != null) {
-                String[] pair = metadata.split("=", 2);
-                ObjectNode values = event.putObject("metadata");
-                if (pair[0].equals("query") || pair[0].equals("label")) {
-                    values.put(pair[0], pair[1]);
-                }
-                else {
-                    values.put(pair[0], Integer.parseInt(pair[1]));
-                }
             }
             return event;
         }
