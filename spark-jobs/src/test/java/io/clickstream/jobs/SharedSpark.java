@@ -18,6 +18,15 @@ import org.apache.spark.sql.types.StructType;
 
 /** One local SparkSession for every test of this module's test JVM, and Kafka-shaped test input. */
 public final class SharedSpark {
+    /** The columns of Spark's Kafka source. */
+    public static final StructType KAFKA_RECORD = new StructType()
+            .add("key", DataTypes.BinaryType)
+            .add("value", DataTypes.BinaryType)
+            .add("topic", DataTypes.StringType)
+            .add("partition", DataTypes.IntegerType)
+            .add("offset", DataTypes.LongType)
+            .add("timestamp", DataTypes.TimestampType)
+            .add("timestampType", DataTypes.IntegerType);
     private static SparkSession session;
 
     private SharedSpark() {}
@@ -43,21 +52,13 @@ public final class SharedSpark {
 
     /** Rows shaped like the Kafka source's output, one per value, offsets counting from {@code firstOffset}. */
     public static Dataset<Row> kafkaRecords(List<String> values, long firstOffset, Instant brokerTime) {
-        StructType schema = new StructType()
-                .add("key", DataTypes.BinaryType)
-                .add("value", DataTypes.BinaryType)
-                .add("topic", DataTypes.StringType)
-                .add("partition", DataTypes.IntegerType)
-                .add("offset", DataTypes.LongType)
-                .add("timestamp", DataTypes.TimestampType)
-                .add("timestampType", DataTypes.IntegerType);
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < values.size(); i++) {
             String value = values.get(i);
             rows.add(RowFactory.create(null, value == null ? null : value.getBytes(StandardCharsets.UTF_8), "lms_clickstream", 0,
                     firstOffset + i, Timestamp.from(brokerTime), 0));
         }
-        return session().createDataFrame(rows, schema);
+        return session().createDataFrame(rows, KAFKA_RECORD);
     }
 
     public static List<String> lines(String resource) throws Exception {

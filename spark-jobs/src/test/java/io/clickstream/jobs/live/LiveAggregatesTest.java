@@ -21,8 +21,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.streaming.StreamingQuery;
 import org.apache.spark.sql.streaming.Trigger;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -171,15 +169,7 @@ class LiveAggregatesTest {
     }
 
     private Dataset<Row> records() {
-        StructType schema = new StructType()
-                .add("key", DataTypes.BinaryType)
-                .add("value", DataTypes.BinaryType)
-                .add("topic", DataTypes.StringType)
-                .add("partition", DataTypes.IntegerType)
-                .add("offset", DataTypes.LongType)
-                .add("timestamp", DataTypes.TimestampType)
-                .add("timestampType", DataTypes.IntegerType);
-        return SharedSpark.session().createDataFrame(rows, schema);
+        return SharedSpark.session().createDataFrame(rows, SharedSpark.KAFKA_RECORD);
     }
 
     private static Map<String, List<JsonNode>> collect(Dataset<Row> keyed) throws Exception {
