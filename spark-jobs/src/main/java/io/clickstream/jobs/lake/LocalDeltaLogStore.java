@@ -44,10 +44,11 @@ public final class LocalDeltaLogStore extends HDFSLogStore {
     private static final java.util.regex.Pattern COMMIT = java.util.regex.Pattern.compile("^(\\d{20})\\.json$");
 
     /**
-     * A folder's names (sorted, without sidecars), when they were read, what {@code _last_checkpoint} said then, and the
-     * folder's identity (a table removed and created again at the same place is another folder).
+     * A folder's names (sorted, without sidecars), the newest version among them with a commit file (-1: none), when
+     * they were read, what {@code _last_checkpoint} said then, and the folder's identity (a table removed and created
+     * again at the same place is another folder).
      */
-    private record Names(String[] sorted, long readAt, String lastCheckpoint, Object folder) {}
+    private record Names(String[] sorted, long newestCommit, long readAt, String lastCheckpoint, Object folder) {}
 
     private final Map<String, Names> names = new ConcurrentHashMap<>();
 
@@ -56,8 +57,10 @@ public final class LocalDeltaLogStore extends HDFSLogStore {
      * listing. The folder's names are read once and kept; later listings add the commits written since by looking up
      * each next version's files by name ({@code N.json}, {@code N.crc}, {@code N.checkpoint.parquet}) until a version
      * has no commit. The names are read again when {@code _last_checkpoint} announces a checkpoint of another kind
-     * (in parts, or version 2, whose file names cannot be guessed), when the name asked for is not a version's, and
-     * every {@link #RELIST_NANOS} in any case. A kept name whose file was removed since (the log's clean-up) is left out.
+     * (in parts, or version 2, whose file names cannot be guessed), when the name asked for is not a version's, when
+     * the newest commit they hold is gone or the folder is another one (the table was replaced), and every
+     * {@link #RELIST_NANOS} in any case. Each file is looked at only when the caller reaches it; a kept name whose file
+     * was removed since (the log's clean-up) is left out.
      */
     @Override
     public Iterator<FileStatus> listFrom(Path path, Configuration hadoopConf) throws IOException {
@@ -80,7 +83,7 @@ public final class LocalDeltaLogStore extends HDFSLogStore {
                 || !Objects.equals(known.lastCheckpoint(), lastCheckpoint) && !singleFileCheckpoint(lastCheckpoint)) {
             known = read(directory, lastCheckpoint, identity);
         }
-        else if (newestCommit(known.sorted()) >= 0 && !new File(directory, String.format("%020d.json", newestCommit(known.sorted()))).exists()) {
+        else if (known.newestCommit() >= 0 && !new File(directory, String.format("%020d.json", known.newestCommit())).exists()) {
             known = read(directory, lastCheckpoint, identity);    // the newest commit known is gone: the log was replaced
         }
         // Names found since the names were read; merged, in order, with the names read from the first at or after `from`.
@@ -89,7 +92,7 @@ public final class LocalDeltaLogStore extends HDFSLogStore {
         if (versioned.matches()) {
             long fromVersion = Long.parseLong(versioned.group(1));
             // From the newest commit the names hold (its checksum and checkpoint files follow the commit): each next version.
-            for (long version = Math.max(fromVersion, newestCommit(known.sorted())); ; version++) {
+            for (long version = Math.max(fromVersion, known.newestCommit()); ; version++) {
                 String base = String.format("%020d", version);
                 if (!new File(directory, base + ".json").exists()) {
                     break;
@@ -192,7 +195,7 @@ public final class LocalDeltaLogStore extends HDFSLogStore {
         if (names.size() > 10_000) {
             names.clear();                                     // many short-lived tables (tests): keep the memory bounded
         }
-        Names read = new Names(sorted, readAt, lastCheckpoint, identity);
+        Names read = new Names(sorted, newestCommit(sorted), readAt, lastCheckpoint, identity);
         names.put(directory.getPath(), read);
         return read;
     }
