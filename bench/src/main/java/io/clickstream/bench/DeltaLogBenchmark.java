@@ -2,6 +2,7 @@ package io.clickstream.bench;
 
 import io.clickstream.jobs.lake.LocalDeltaLogStore;
 import io.clickstream.jobs.lake.LocalFileSystems;
+import io.clickstream.stack.Directories;
 import io.delta.storage.HDFSLogStore;
 import io.delta.storage.LogStore;
 import java.io.IOException;
@@ -40,7 +41,7 @@ public final class DeltaLogBenchmark {
         }
         int commits = (int) Math.round(days * COMMITS_PER_DAY);
         Path work = Path.of(System.getProperty("clickstream.home", ".")).resolve("work/bench-delta-log").toAbsolutePath();
-        delete(work);
+        Directories.deleteRecursively(work);
         Configuration conf = new Configuration();
         conf.set("fs.file.impl", LocalFileSystems.Checksummed.class.getName());
         conf.set("fs.AbstractFileSystem.file.impl", LocalFileSystems.Fs.class.getName());
@@ -65,7 +66,7 @@ public final class DeltaLogBenchmark {
         System.out.printf("%nours / Delta's own, p50: %.1f %%%n", 100 * after.percentile(50) / before.percentile(50));
         System.out.printf("the clean-up's look at the log after a checkpoint (from version 0 to the first file not expired): Delta's own %.1f ms,"
                 + " ours %.1f ms%n", cleanUpBefore, cleanUpAfter);
-        delete(work);
+        Directories.deleteRecursively(work);
     }
 
     /** A log folder as a stream leaves it after {@code commits} commits: commit and checksum files, checkpoints, their sidecars. */
@@ -146,16 +147,5 @@ public final class DeltaLogBenchmark {
             statuses.next();
         }
         return (System.nanoTime() - started) / 1e6;
-    }
-
-    private static void delete(Path folder) throws IOException {
-        if (!Files.exists(folder)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(folder)) {
-            for (Path path : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.delete(path);
-            }
-        }
     }
 }

@@ -45,7 +45,7 @@ class PipelineMonitorTest {
 
         StreamingJob job = new StreamingJob(spark, config, EventContract.current());
         try (PipelineMonitor monitor = PipelineMonitor.start(spark, config, job::result)) {
-            Dataset<Row> input = spark.readStream().schema(SharedSpark.kafkaRecords(List.of(), 0, Instant.now()).schema())
+            Dataset<Row> input = spark.readStream().schema(SharedSpark.KAFKA_RECORD)
                     .parquet(lake.resolve("in").toString());
             StreamingQuery query = job.start(input, Trigger.AvailableNow());
             query.awaitTermination();

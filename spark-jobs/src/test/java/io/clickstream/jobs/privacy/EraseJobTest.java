@@ -88,7 +88,7 @@ class EraseJobTest {
         SharedSpark.kafkaRecords(values, 0, Instant.parse("2026-11-23T10:05:00Z")).write().parquet(incoming.resolve("part-0").toString());
         // A running stream goes on writing the other student's events into the days the erase reads, batch after batch: a
         // DELETE beside it would conflict with each of its commits (Delta's Serializable isolation).
-        Dataset<Row> source = spark.readStream().schema(SharedSpark.kafkaRecords(List.of(), 0, Instant.now()).schema())
+        Dataset<Row> source = spark.readStream().schema(SharedSpark.KAFKA_RECORD)
                 .option("recursiveFileLookup", "true").parquet(incoming.toString());
         StreamingQuery query = new StreamingJob(spark, config, EventContract.current()).start(source, Trigger.ProcessingTime(1_000));
         AtomicBoolean stop = new AtomicBoolean();

@@ -330,7 +330,7 @@ class StreamingBatchTest {
     }
 
     private void runAvailableNow(JobsConfig config, Path incoming) throws Exception {
-        Dataset<Row> stream = spark.readStream().schema(SharedSpark.kafkaRecords(List.of(), 0, Instant.now()).schema())
+        Dataset<Row> stream = spark.readStream().schema(SharedSpark.KAFKA_RECORD)
                 .option("recursiveFileLookup", "true").parquet(incoming.toString());
         org.apache.spark.sql.streaming.StreamingQuery query = new StreamingJob(spark, config, EventContract.current())
                 .start(stream, org.apache.spark.sql.streaming.Trigger.AvailableNow());
