@@ -30,7 +30,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
-import java.util.stream.Collectors;
 import org.apache.spark.api.java.function.VoidFunction2;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -116,6 +115,12 @@ public final class StreamingJob {
     private final Map<String, Long> appendedBatches = new java.util.concurrent.ConcurrentHashMap<>();
     /** Tries of one MERGE into silver when concurrent commits conflict with it. */
     private static final int MERGE_ATTEMPTS = 5;
+    /**
+     * How far apart two copies' timestamps may lie and still be found by the MERGE across midnight: ingest moves a
+     * Segment message's timestamp by its clock correction (received − sentAt), which differs between two sends of
+     * one message by the difference in their transit times.
+     */
+    static final Duration COPY_TIME_SPREAD = Duration.ofMinutes(10);
     private final java.util.concurrent.atomic.AtomicLong mergeRetries = new java.util.concurrent.atomic.AtomicLong();
     /** What recent batches wrote, by batch id, for the pipeline monitor (which hears of a batch after it ends). */
     private final Map<Long, BatchResult> results = new java.util.concurrent.ConcurrentHashMap<>();
@@ -210,11 +215,13 @@ public final class StreamingJob {
         StepTimer timer = new StepTimer();
         JobsConfig.Streaming streaming = config.streaming();
         long skew = streaming.maxClockSkew().toMillis();
-        // An earlier copy of an event stamped at t reached ingest no earlier than t - skew; if that is after the
-        // state began and within the horizon, the state saw it, so the event needs no look into silver.
+        // An earlier copy of an event stamped at t was stamped no earlier than t - COPY_TIME_SPREAD and reached ingest
+        // no earlier than its stamp - skew; if that is after the state began and within the horizon, the state saw it,
+        // so the event needs no look into silver.
         long remembersFrom = Math.max(batchStarted - streaming.deduplicationHorizon().toMillis(), stateSince);
         Column young = remembersFrom >= batchStarted ? lit(false)
-                : col(EventColumns.EVENT_TIMESTAMP).between(new Timestamp(remembersFrom + skew), new Timestamp(batchStarted + skew));
+                : col(EventColumns.EVENT_TIMESTAMP).between(new Timestamp(remembersFrom + COPY_TIME_SPREAD.toMillis() + skew),
+                        new Timestamp(batchStarted + skew));
         // Enriched before the first pass, so the batch's counts (late events and bots included) come from it and silver's
         // rows are a projection of the one cached batch.
         Dataset<Row> cached = markErased(transform.enrich(flagged, streaming.lateAfter()).withColumn(YOUNG, young), batchStarted).persist();
@@ -368,7 +375,7 @@ public final class StreamingJob {
     /**
      * Since when the state knows everything written to silver: read from the checkpoint, written on its first start as
      * the time of silver's newest commit (0 for an empty silver). A copy of an event written before then reached
-     * ingest before then, so its timestamp is at most that time plus the clock skew.
+     * ingest before then, so its timestamp is at most that time plus the clock skew (and a copy's, COPY_TIME_SPREAD more).
      */
     private long stateSince() {
         retireOutdatedCheckpoint();
@@ -547,12 +554,16 @@ public final class StreamingJob {
     private void mergeIntoSilver(Dataset<Row> events) {
         events = events.persist();
         try {
-            List<String> dates = events.select(EventColumns.EVENT_DATE).distinct().collectAsList().stream()
-                    .map(row -> "DATE'" + row.getDate(0) + "'").toList();
-            // Insert-only on event_id: a client retry or a replayed batch adds nothing twice.
+            // Insert-only on event_id: a client retry or a replayed batch adds nothing twice. A copy is looked for in
+            // the days of the event's timestamp give or take COPY_TIME_SPREAD: its own day, and the day before or after
+            // for an event stamped that close to midnight (a retry whose corrected timestamp crossed it).
+            String earliest = copyDay("s.", "-");
+            String latest = copyDay("s.", "+");
+            List<String> dates = events.selectExpr("explode(array(" + copyDay("", "-") + ", " + copyDay("", "+") + ")) AS day")
+                    .distinct().collectAsList().stream().map(row -> "DATE'" + row.getDate(0) + "'").toList();
             // The date list lets Delta prune the MERGE to the partitions this batch can touch.
-            String condition = "t.event_id = s.event_id AND t.event_date = s.event_date AND t.event_date IN ("
-                    + dates.stream().collect(Collectors.joining(", ")) + ")";
+            String condition = "t.event_id = s.event_id AND t.event_date BETWEEN " + earliest + " AND " + latest
+                    + " AND t.event_date IN (" + String.join(", ", dates) + ")";
             // A commit to the same days between the MERGE's read and its commit (the maintenance job's OPTIMIZE of
             // yesterday while late events arrive, an erasure run without the stream) fails it: Delta isolates it as
             // Serializable. The MERGE inserts only what is missing, so it is tried again on the new snapshot.
@@ -568,6 +579,11 @@ public final class StreamingJob {
         finally {
             events.unpersist();
         }
+    }
+
+    /** The day of an event's timestamp (its column name after {@code prefix}) moved by COPY_TIME_SPREAD ({@code sign} "-" or "+"). */
+    private static String copyDay(String prefix, String sign) {
+        return "to_date(" + prefix + EventColumns.EVENT_TIMESTAMP + " " + sign + " INTERVAL " + COPY_TIME_SPREAD.toSeconds() + " SECONDS)";
     }
 
     /** MERGEs into silver tried again after a concurrent commit conflicted with them, since this job started. */

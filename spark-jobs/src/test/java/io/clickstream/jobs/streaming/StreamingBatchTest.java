@@ -178,6 +178,26 @@ class StreamingBatchTest {
     }
 
     @Test
+    void aCopyWhoseTimestampCrossedMidnightIsFoundInTheNeighbouringDay() {
+        JobsConfig config = SharedSpark.config(lake);
+        StreamingJob job = new StreamingJob(spark, config, EventContract.current());
+        // Ingest moves a retried Segment message's timestamp by the clock correction, which differs between sends.
+        String beforeMidnight = event("midnight-1", Instant.parse("2026-11-20T23:59:58.500Z"));
+        String afterMidnight = event("midnight-2", Instant.parse("2026-11-21T00:00:01Z"));
+        job.writeBatch(SharedSpark.kafkaRecords(List.of(beforeMidnight, afterMidnight), 0, Instant.parse("2026-11-21T00:00:02Z")), 0);
+        List<String> retries = List.of(
+                beforeMidnight.replace("2026-11-20T23:59:58.500Z", "2026-11-21T00:00:00.300Z"),
+                afterMidnight.replace("2026-11-21T00:00:01Z", "2026-11-20T23:59:59Z"),
+                event("midnight-3", Instant.parse("2026-11-21T00:00:02Z")));
+        job.writeBatch(SharedSpark.kafkaRecords(retries, 2, Instant.parse("2026-11-21T00:40:00Z")), 1);
+
+        Dataset<Row> silver = spark.read().format("delta").load(new LakePaths(config.lakeRoot()).silverEvents());
+        assertEquals(List.of("midnight-1 2026-11-20", "midnight-2 2026-11-21", "midnight-3 2026-11-21"),
+                silver.selectExpr("concat(event_id, ' ', event_date)").orderBy("event_id").as(org.apache.spark.sql.Encoders.STRING())
+                        .collectAsList(), "each copy found on the other side of midnight; a new event beside them still written");
+    }
+
+    @Test
     void realStreamRunsEveryBatchThroughTheSameWritesAndRestartsFromItsCheckpoint() throws Exception {
         JobsConfig config = SharedSpark.config(lake);
         LakePaths paths = new LakePaths(config.lakeRoot());
