@@ -171,19 +171,18 @@ public final class ClickstreamCli {
 
     /** Runs a Spark job in its own JVM with this terminal, on the work directory's lake unless configured otherwise. */
     static int job(StackSettings settings, List<String> args) throws Exception {
-        List<String> goldJobs = List.of("gold", "sessions", "daily-metrics", "hourly-metrics", "chapter-engagement", "funnels",
-                "student-features", "anomalies", "data-quality", "maintenance", "compact-silver");
         boolean ownMainClass = !args.isEmpty() && List.of("streaming", "live", "historic-day", "status", "replay", "erase").contains(args.get(0));
-        if (args.isEmpty() || !ownMainClass && !goldJobs.contains(args.get(0))) {
+        if (args.isEmpty() || args.get(0).startsWith("-")) {
             System.err.println("usage: clickstream job streaming | live [--config FILE]");
             System.err.println("       clickstream job historic-day --date YYYY-MM-DD [--events N] [--config FILE]");
             System.err.println("       clickstream job replay --date YYYY-MM-DD [--to YYYY-MM-DD] [--late-days N] [--allow-fewer] [--config FILE]");
             System.err.println("       clickstream job erase --pseudonym HEX [--config FILE]   (or: clickstream erase STUDENT_ID)");
-            System.err.println("       clickstream job " + String.join(" | ", goldJobs) + " --date YYYY-MM-DD [--to YYYY-MM-DD] [--config FILE]");
-            System.err.println("       (gold runs every gold job in dependency order)");
+            System.err.println("       clickstream job gold | GOLD-JOB | maintenance | compact-silver --date YYYY-MM-DD [--to YYYY-MM-DD] [--config FILE]");
+            System.err.println("       (gold runs every gold job in dependency order; `clickstream job gold` alone lists them)");
             return 2;
         }
-        // Gold jobs share one entry point that takes the job's name; the streaming, live and historic-day jobs have their own.
+        // Gold jobs share one entry point that takes the job's name, knows them all and refuses any other name with its
+        // usage; the streaming, live, historic-day, status, replay and erase jobs have their own.
         String mainClass = switch (args.get(0)) {
             case "streaming" -> "io.clickstream.jobs.streaming.StreamingJob";
             case "live" -> "io.clickstream.jobs.live.LiveAggregatesJob";

@@ -1,13 +1,14 @@
 package io.clickstream.jobs.lake;
 
-import io.clickstream.schema.EventContract;
 import io.clickstream.jobs.JobsConfig;
+import io.clickstream.schema.EventContract;
 import io.delta.tables.DeltaTable;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructField;
@@ -52,46 +53,52 @@ public final class Tables {
     /** Silver's events and quarantine tables, with the columns the event contract declares. */
     public static void createSilver(SparkSession spark, JobsConfig config, EventContract contract) {
         LakePaths paths = new LakePaths(config.lakeRoot());
-        Duration logRetention = config.gold().vacuumRetention();
-        if (DeltaTable.isDeltaTable(spark, paths.silverEvents())) {
-            // The maintenance job set VACUUM's retention under an earlier, longer configuration: the log keeps that until it runs again.
-            Map<String, String> current = DeltaTable.forPath(spark, paths.silverEvents()).detail().select("properties").first().getJavaMap(0);
-            String files = current.get("delta.deletedFileRetentionDuration");
-            if (files != null && duration(files).compareTo(logRetention) > 0) {
-                logRetention = duration(files);
-            }
-        }
-        createIfNotExists(spark, paths.silverEvents(), EventColumns.silver(contract), silverProperties(logRetention),
+        Duration vacuumRetention = config.gold().vacuumRetention();
+        createIfNotExists(spark, paths.silverEvents(), EventColumns.silver(contract),
+                current -> silverProperties(logRetention(current, vacuumRetention)),
                 "Silver: every accepted LMS event once, typed and pseudonymised.", EventColumns.EVENT_DATE, "event_name");
         createIfNotExists(spark, paths.silverQuarantine(), EventColumns.quarantine(),
                 "Records the stream could not parse, with the reason.", "quarantine_date");
     }
 
-    public static void createIfNotExists(SparkSession spark, String location, StructType columns, String comment, String... partitionColumns) {
-        createIfNotExists(spark, location, columns, Map.of(), comment, partitionColumns);
+    /**
+     * How long silver's log keeps commits: VACUUM's configured retention, or the files' retention the table has if that
+     * is longer (the maintenance job set it under an earlier, longer configuration; the log keeps it until it runs again).
+     */
+    private static Duration logRetention(Map<String, String> current, Duration vacuumRetention) {
+        String files = current.get("delta.deletedFileRetentionDuration");
+        return files != null && duration(files).compareTo(vacuumRetention) > 0 ? duration(files) : vacuumRetention;
     }
 
-    /** As {@link #createIfNotExists(SparkSession, String, StructType, String, String...)}, with table properties (set on an existing table too). */
-    public static void createIfNotExists(SparkSession spark, String location, StructType columns, Map<String, String> properties, String comment,
-            String... partitionColumns) {
+    public static void createIfNotExists(SparkSession spark, String location, StructType columns, String comment, String... partitionColumns) {
+        createIfNotExists(spark, location, columns, current -> Map.of(), comment, partitionColumns);
+    }
+
+    /**
+     * As {@link #createIfNotExists(SparkSession, String, StructType, String, String...)}, with table properties: those the
+     * table should have given those it has (an empty map for a new table), set on an existing table too. Properties
+     * are read once, and only when a new table would have some.
+     */
+    public static void createIfNotExists(SparkSession spark, String location, StructType columns, UnaryOperator<Map<String, String>> properties,
+            String comment, String... partitionColumns) {
+        Map<String, String> initial = properties.apply(Map.of());
         io.delta.tables.DeltaTableBuilder builder = DeltaTable.createIfNotExists(spark)
                 .location(location)
                 .addColumns(columns)
                 .partitionedBy(partitionColumns)
                 .comment(comment);
-        properties.forEach(builder::property);
+        initial.forEach(builder::property);
         builder.execute();
         addMissingColumns(spark, location, columns);
-        setProperties(spark, location, properties);
+        if (!initial.isEmpty()) {
+            setProperties(spark, location, properties);
+        }
     }
 
-    /** Sets the table properties whose values differ from {@code properties} (one metadata commit, none when all are set). */
-    private static void setProperties(SparkSession spark, String location, Map<String, String> properties) {
-        if (properties.isEmpty()) {
-            return;
-        }
+    /** Sets the table properties whose values differ from those wanted (one metadata commit, none when all are set). */
+    private static void setProperties(SparkSession spark, String location, UnaryOperator<Map<String, String>> properties) {
         Map<String, String> current = DeltaTable.forPath(spark, location).detail().select("properties").first().getJavaMap(0);
-        String changed = properties.entrySet().stream().filter(property -> !property.getValue().equals(current.get(property.getKey())))
+        String changed = properties.apply(current).entrySet().stream().filter(property -> !property.getValue().equals(current.get(property.getKey())))
                 .map(property -> "'" + property.getKey() + "' = '" + property.getValue() + "'").sorted().collect(Collectors.joining(", "));
         if (!changed.isEmpty()) {
             spark.sql("ALTER TABLE delta.`" + location + "` SET TBLPROPERTIES (" + changed + ")");

@@ -153,7 +153,7 @@ class LocalDeltaLogStoreTest {
             assertTrue(names.contains("00000000000000000002.json"), names.toString());
         }
         // Silver's log is kept for VACUUM's retention, not Delta's 30 days.
-        Tables.createIfNotExists(spark, table, spark.read().format("delta").load(table).schema(), Tables.silverProperties(java.time.Duration.ofDays(8)),
+        Tables.createIfNotExists(spark, table, spark.read().format("delta").load(table).schema(), current -> Tables.silverProperties(java.time.Duration.ofDays(8)),
                 "a test table");
         Map<String, String> properties = DeltaTable.forPath(spark, table).detail().select("properties").first().getJavaMap(0);
         assertEquals("interval 192 hours", properties.get("delta.logRetentionDuration"));
