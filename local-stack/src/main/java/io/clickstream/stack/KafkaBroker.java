@@ -45,14 +45,9 @@ public final class KafkaBroker implements AutoCloseable {
      * cost the streaming job's freshness on 2 cores (docs/benchmarks.md), so the local stack keeps its own.
      */
     static List<String> jvmOptions(Map<String, String> environment) {
-        List<String> options = new java.util.ArrayList<>();
-        for (String[] setting : new String[][] {{"KAFKA_HEAP_OPTS", "-Xmx512m"}, {"KAFKA_JVM_PERFORMANCE_OPTS", ""}}) {
-            String value = environment.getOrDefault(setting[0], "").isBlank() ? setting[1] : environment.get(setting[0]);
-            if (!value.isBlank()) {
-                options.addAll(List.of(value.trim().split("\\s+")));
-            }
-        }
-        return options;
+        String heap = environment.getOrDefault("KAFKA_HEAP_OPTS", "");
+        String options = (heap.isBlank() ? "-Xmx512m" : heap) + " " + environment.getOrDefault("KAFKA_JVM_PERFORMANCE_OPTS", "");
+        return List.of(options.trim().split("\\s+"));
     }
 
     public static KafkaBroker start(Modules modules, Path workDir, String processMarker, List<Ports> ports, int defaultPartitions)
