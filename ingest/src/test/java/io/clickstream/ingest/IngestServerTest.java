@@ -240,6 +240,63 @@ class IngestServerTest {
     }
 
     @Test
+    void bodiesOfUnknownLengthAreReadAndBounded() throws Exception {
+        // Without a Content-Length the body arrives in chunks and is read up to the limit.
+        HttpResponse<String> chunked = sendChunked(LmsEvent.pageView("c", "/chunked").json().getBytes(StandardCharsets.UTF_8), false);
+        assertEquals(200, chunked.statusCode(), chunked.body());
+        HttpResponse<String> tooLong = sendChunked(("[" + "\"x\",".repeat(2000) + "\"x\"]").getBytes(StandardCharsets.UTF_8), false);
+        assertEquals(413, tooLong.statusCode(), tooLong.body());
+        assertTrue(tooLong.body().contains("limit of 4096 bytes"), tooLong.body());
+        // A small gzip body that inflates beyond the limit.
+        ByteArrayOutputStream compressed = new ByteArrayOutputStream();
+        try (GZIPOutputStream gzip = new GZIPOutputStream(compressed)) {
+            gzip.write(" ".repeat(100_000).getBytes(StandardCharsets.UTF_8));
+        }
+        assertTrue(compressed.size() < 4096);
+        HttpResponse<String> inflated = sendChunked(compressed.toByteArray(), true);
+        assertEquals(413, inflated.statusCode(), inflated.body());
+        assertEquals(1, sink.on("good").size());
+        assertEquals("/chunked", mapper.readTree(sink.on("good").get(0).value()).get("page_url").asText());
+    }
+
+    @Test
+    void eventRoutesAnswerConfiguredOriginsAndIgnoreATrailingSlash() throws Exception {
+        HttpResponse<String> allowed = http.send(HttpRequest.newBuilder(uri("/v1/track/"))
+                .header("Origin", "https://lms.example.edu").header("Content-Type", "application/json").header("Authorization", basic(WRITE_KEY))
+                .POST(HttpRequest.BodyPublishers.ofString(LmsEvent.pageView("a", "/").json())).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, allowed.statusCode(), allowed.body());
+        assertEquals("https://lms.example.edu", allowed.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
+        assertTrue(allowed.headers().allValues("Vary").contains("Origin"), allowed.headers().toString());
+        assertEquals("application/json", allowed.headers().firstValue("Content-Type").orElse(""));
+        // Other methods on an event route are not events: Javalin answers them, and nothing is stored.
+        HttpResponse<String> get = http.send(HttpRequest.newBuilder(uri("/v1/track")).header("Authorization", basic(WRITE_KEY)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertTrue(get.statusCode() == 404 || get.statusCode() == 405, get.statusCode() + " " + get.body());
+        assertEquals(1, sink.on("good").size());
+    }
+
+    @Test
+    void aDefectBehindTheEndpointIsAnsweredWith500AndTheNextRequestIsServed() throws Exception {
+        sink.throwing = new IllegalStateException("defect in the sink");
+        HttpResponse<String> failed = post(LmsEvent.pageView("a", "/").json(), "application/json");
+        assertEquals(500, failed.statusCode(), failed.body());
+        assertTrue(failed.body().contains("not stored"), failed.body());
+        sink.throwing = null;
+        assertEquals(200, post(LmsEvent.pageView("a", "/").json(), "application/json").statusCode());
+        assertEquals(1, sink.on("good").size());
+    }
+
+    private HttpResponse<String> sendChunked(byte[] body, boolean gzip) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri("/v1/track")).header("Content-Type", "application/json")
+                .header("Authorization", basic(WRITE_KEY))
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body)));
+        if (gzip) {
+            request.header("Content-Encoding", "gzip");
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
     void stoppingAnswersRequestsInFlightFirst() throws Exception {
         sink.delayMillis = 1_500;
         java.util.concurrent.CompletableFuture<HttpResponse<String>> inFlight = java.util.concurrent.CompletableFuture.supplyAsync(() -> {

@@ -13,9 +13,14 @@ final class RecordingSink implements EventSink {
     volatile boolean failing;
     /** Acknowledge this much later, like a slow broker. */
     volatile long delayMillis;
+    /** Thrown by every store when set, like a defect in a sink. */
+    volatile RuntimeException throwing;
 
     @Override
     public CompletableFuture<Delivery> deliver(List<SinkRecord> batch) {
+        if (throwing != null) {
+            throw throwing;
+        }
         if (failing) {
             return CompletableFuture.completedFuture(Delivery.allFailed(batch.size(), new IllegalStateException("broker down")));
         }

@@ -4,9 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.clickstream.ingest.ClientInfo;
 import io.clickstream.ingest.IngestMetrics;
-import io.clickstream.ingest.TrackResponse;
 import io.clickstream.ingest.TrackService;
 import io.clickstream.ingest.auth.WriteKey;
 import io.clickstream.ingest.auth.WriteKeys;
@@ -15,20 +13,14 @@ import io.clickstream.ingest.live.LiveApi;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.staticfiles.Location;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
-import java.util.zip.GZIPInputStream;
 
 /**
- * The HTTP face of the collector: checks the write key and its rate, reads and bounds the body,
- * hands it to {@link TrackService}, writes the answer.
+ * The HTTP face of the collector: the event routes ({@link TrackHandler}, on Jetty's own request API), then
+ * Javalin for the rest: health, readiness, metrics, the live API and dashboard, the demo pages, CORS preflights.
  */
 public final class IngestServer implements AutoCloseable {
     private static final Set<String> ROUTES = Set.of("/v1/track", "/v1/page", "/v1/screen", "/v1/identify", "/v1/batch",
@@ -38,10 +30,6 @@ public final class IngestServer implements AutoCloseable {
     private final Javalin app;
     private final ObjectMapper mapper;
     private final TrackService service;
-    private final WriteKeys writeKeys;
-    private final IngestMetrics metrics;
-    private final int maxBodyBytes;
-    private final int maxBatchEvents;
 
     /**
      * {@code scrape} renders the metrics registry in Prometheus' text format; {@code liveApi} is
@@ -54,19 +42,18 @@ public final class IngestServer implements AutoCloseable {
         requireNonNull(scrape, "scrape is null");
         this.mapper = requireNonNull(mapper, "mapper is null");
         this.service = requireNonNull(service, "service is null");
-        this.writeKeys = requireNonNull(writeKeys, "writeKeys is null");
-        this.metrics = requireNonNull(metrics, "metrics is null");
-        this.maxBodyBytes = config.maxBodyBytes();
-        this.maxBatchEvents = config.maxBatchEvents();
+        requireNonNull(writeKeys, "writeKeys is null");
+        requireNonNull(metrics, "metrics is null");
         this.app = Javalin.create(javalin -> {
             javalin.jetty.host = config.host();
             javalin.jetty.port = config.port();
             javalin.startup.showJavalinBanner = false;
             javalin.http.maxRequestSize = config.maxBodyBytes();
-            // Stopping waits for requests in flight (their events are being acknowledged) instead of cutting them off;
-            // Javalin nests its own handler inside this wrapper.
+            // Stopping waits for requests in flight (their events are being acknowledged) instead of cutting them off.
+            // The event routes are answered by TrackHandler, ahead of Javalin; Javalin nests its own handler inside it.
             javalin.jetty.modifyServer(server -> {
-                server.setHandler(new org.eclipse.jetty.server.handler.GracefulHandler());
+                server.setHandler(new org.eclipse.jetty.server.handler.GracefulHandler(new TrackHandler(mapper, service, writeKeys, metrics,
+                        config.maxBodyBytes(), config.maxBatchEvents(), config.corsOrigins())));
                 server.setStopTimeout(config.drainTimeout().toMillis());
             });
             if (!config.corsOrigins().isEmpty()) {
@@ -76,12 +63,6 @@ public final class IngestServer implements AutoCloseable {
                     rule.maxAge = 600;
                 }));
             }
-            javalin.routes.post("/v1/track", ctx -> track(ctx, "track"));
-            // Segment-spec routes: analytics SDKs send here unchanged.
-            javalin.routes.post("/v1/page", ctx -> track(ctx, "page"));
-            javalin.routes.post("/v1/screen", ctx -> track(ctx, "screen"));
-            javalin.routes.post("/v1/identify", ctx -> track(ctx, "identify"));
-            javalin.routes.post("/v1/batch", ctx -> track(ctx, null));
             javalin.routes.get("/health", ctx -> json(ctx, 200, Map.of("status", "ok")));
             javalin.routes.get("/ready", this::ready);
             javalin.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(scrape.get()));
@@ -126,77 +107,9 @@ public final class IngestServer implements AutoCloseable {
         app.stop();
     }
 
-    /** {@code segmentType}: "track" (LMS or Segment, by shape), "page", "screen", "identify", or null for a Segment batch. */
-    private void track(Context ctx, String segmentType) {
-        // navigator.sendBeacon cannot set headers: the tracker's page-hide flush names its key in the query instead.
-        String writeKeyParameter = ctx.header("Authorization") == null ? ctx.queryParam("writeKey") : null;
-        Optional<WriteKey> writeKey = writeKeyParameter != null ? writeKeys.authenticateKey(writeKeyParameter)
-                : writeKeys.authenticate(ctx.header("Authorization"));
-        if (writeKey.isEmpty()) {
-            ctx.header("WWW-Authenticate", "Basic realm=\"clickstream\"");
-            json(ctx, 401, Map.of("error", "missing or unknown write key: send it as the HTTP Basic user name, as 'Authorization: Bearer KEY' "
-                    + "or, from navigator.sendBeacon, as ?writeKey=KEY"));
-            return;
-        }
-        String contentType = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(Locale.ROOT);
-        // text/plain is what navigator.sendBeacon sends; its body is still JSON.
-        if (!contentType.isEmpty() && !contentType.startsWith("application/json") && !contentType.startsWith("text/plain")) {
-            json(ctx, 415, Map.of("error", "Content-Type must be application/json or text/plain, got " + ctx.contentType()));
-            return;
-        }
-        // A key already over its limit is refused before its body is read and checked; otherwise the
-        // request's events are counted first and admitted all or none below.
-        long retryAfterAny = writeKeys.waitForAny(writeKey.get());
-        if (retryAfterAny > 0) {
-            overLimit(ctx, writeKey.get(), retryAfterAny);
-            return;
-        }
-        byte[] body;
-        try {
-            body = readBounded(ctx);
-        }
-        catch (BodyTooLargeException e) {
-            json(ctx, 413, Map.of("error", "the body is larger than the limit of " + maxBodyBytes + " bytes"));
-            return;
-        }
-        catch (IOException e) {
-            json(ctx, 400, Map.of("error", "the body could not be read: " + e.getMessage()));
-            return;
-        }
-        ClientInfo client = new ClientInfo(ctx.ip(), ctx.header("User-Agent"), writeKey.get().name());
-        TrackService.Prepared prepared = service.prepare(body, segmentType, client);
-        if (prepared.answer() != null) {
-            answer(ctx, prepared.answer());
-            return;
-        }
-        if (prepared.events() <= maxBatchEvents) {
-            long retryAfter = writeKeys.admit(writeKey.get(), prepared.events());
-            if (retryAfter > 0) {
-                overLimit(ctx, writeKey.get(), retryAfter);
-                return;
-            }
-        }
-        ctx.future(() -> prepared.send().thenAccept(answer -> {
-            if (answer.status() == 503) {
-                ctx.header("Retry-After", "5");
-            }
-            answer(ctx, answer);
-        }));
-    }
-
-    private void overLimit(Context ctx, WriteKey writeKey, long retryAfter) {
-        ctx.header("Retry-After", String.valueOf(retryAfter));
-        json(ctx, 429, Map.of("error", "write key '" + writeKey.name() + "' is over its limit of " + writeKey.eventsPerSecond()
-                + " events/s; retry after " + retryAfter + " s"));
-    }
-
-    private static void answer(Context ctx, TrackResponse answer) {
-        writeJson(ctx, answer.status(), answer.body());
-    }
-
     /**
      * Writes a JSON answer to the response's stream. Javalin's {@code result(bytes)} copies a result through a new
-     * buffer of Jetty's output size (32 KiB) for every response, most of what a single-event request allocated.
+     * buffer of Jetty's output size (32 KiB) for every response.
      */
     private static void writeJson(Context ctx, int status, byte[] body) {
         ctx.status(status).contentType("application/json");
@@ -216,47 +129,12 @@ public final class IngestServer implements AutoCloseable {
         json(ctx, ready ? 200 : 503, body);
     }
 
-    private byte[] readBounded(Context ctx) throws IOException {
-        InputStream in = ctx.bodyInputStream();
-        String encoding = ctx.header("Content-Encoding");
-        if (encoding != null && encoding.equalsIgnoreCase("gzip")) {
-            in = new GZIPInputStream(in);
-        }
-        else if (ctx.contentLength() >= 0) {
-            // The usual case: the size is known, so the body is read once into an array of that size.
-            if (ctx.contentLength() > maxBodyBytes) {
-                throw new BodyTooLargeException();
-            }
-            byte[] body = in.readNBytes(ctx.contentLength());
-            if (body.length < ctx.contentLength()) {
-                throw new IOException("the body ended after " + body.length + " of " + ctx.contentLength() + " bytes");
-            }
-            return body;
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] buffer = new byte[16 * 1024];
-        int read;
-        while ((read = in.read(buffer)) != -1) {
-            if (out.size() + read > maxBodyBytes) {
-                throw new BodyTooLargeException();
-            }
-            out.write(buffer, 0, read);
-        }
-        return out.toByteArray();
-    }
-
     private void json(Context ctx, int status, Object body) {
         try {
             writeJson(ctx, status, mapper.writeValueAsBytes(body));
         }
         catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot serialise a response", e);
-        }
-    }
-
-    private static final class BodyTooLargeException extends IOException {
-        BodyTooLargeException() {
-            super("body too large");
         }
     }
 }

@@ -1,0 +1,303 @@
+package io.clickstream.ingest.http;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.clickstream.ingest.ClientInfo;
+import io.clickstream.ingest.IngestMetrics;
+import io.clickstream.ingest.TrackService;
+import io.clickstream.ingest.auth.WriteKey;
+import io.clickstream.ingest.auth.WriteKeys;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.zip.GZIPInputStream;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The event routes ({@code POST /v1/track} and Segment's {@code /v1/page}, {@code /v1/screen}, {@code /v1/identify},
+ * {@code /v1/batch}) on Jetty's own request API, ahead of Javalin: checks the write key and its rate, reads and bounds
+ * the body, hands it to {@link TrackService}, and writes the answer from the thread that saw the events stored.
+ * Every other request (CORS preflights included) passes to the wrapped handler, Javalin.
+ *
+ * <p>These routes carry nearly all of the traffic, one small request per student action. Through Javalin they
+ * paid for the servlet layer on every request (request and response wrappers, routing, an asynchronous
+ * servlet context and its re-dispatch to answer), several times what the collector's own work costs.
+ */
+final class TrackHandler extends Handler.Wrapper {
+    private static final Logger LOG = LoggerFactory.getLogger(TrackHandler.class);
+    private static final byte[] INTERNAL_ERROR = "{\"error\":\"internal error: the events were not stored\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+
+    private final ObjectMapper mapper;
+    private final TrackService service;
+    private final WriteKeys writeKeys;
+    private final IngestMetrics metrics;
+    private final int maxBodyBytes;
+    private final int maxBatchEvents;
+    private final List<String> corsOrigins;
+
+    TrackHandler(ObjectMapper mapper, TrackService service, WriteKeys writeKeys, IngestMetrics metrics, int maxBodyBytes, int maxBatchEvents,
+            List<String> corsOrigins) {
+        this.mapper = requireNonNull(mapper, "mapper is null");
+        this.service = requireNonNull(service, "service is null");
+        this.writeKeys = requireNonNull(writeKeys, "writeKeys is null");
+        this.metrics = requireNonNull(metrics, "metrics is null");
+        this.maxBodyBytes = maxBodyBytes;
+        this.maxBatchEvents = maxBatchEvents;
+        this.corsOrigins = List.copyOf(corsOrigins);
+    }
+
+    /** The route a path names (a trailing slash ignored, as Javalin does), or null when it is not an event route. */
+    static String route(String path) {
+        String route = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
+        return switch (route) {
+            case "/v1/track", "/v1/page", "/v1/screen", "/v1/identify", "/v1/batch" -> route;
+            default -> null;
+        };
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) throws Exception {
+        String route = HttpMethod.POST.is(request.getMethod()) ? route(request.getHttpURI().getPath()) : null;
+        if (route == null) {
+            return super.handle(request, response, callback);
+        }
+        Exchange exchange = new Exchange(request, response, callback, route);
+        try {
+            exchange.start();
+        }
+        catch (RuntimeException e) {
+            exchange.internalError(e);
+        }
+        return true;
+    }
+
+    /** One request on an event route, from its headers to its answer. */
+    private final class Exchange {
+        private final Request request;
+        private final Response response;
+        private final Callback callback;
+        private final String route;
+        private WriteKey writeKey;
+        private byte[] body;
+        private int length;
+
+        Exchange(Request request, Response response, Callback callback, String route) {
+            this.request = request;
+            this.response = response;
+            this.callback = callback;
+            this.route = route;
+        }
+
+        void start() {
+            HttpFields headers = request.getHeaders();
+            String authorization = headers.get(HttpHeader.AUTHORIZATION);
+            // navigator.sendBeacon cannot set headers: the tracker's page-hide flush names its key in the query instead.
+            String writeKeyParameter = authorization == null ? queryParameter("writeKey") : null;
+            Optional<WriteKey> key = writeKeyParameter != null ? writeKeys.authenticateKey(writeKeyParameter) : writeKeys.authenticate(authorization);
+            if (key.isEmpty()) {
+                response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Basic realm=\"clickstream\"");
+                json(401, Map.of("error", "missing or unknown write key: send it as the HTTP Basic user name, as 'Authorization: Bearer KEY' "
+                        + "or, from navigator.sendBeacon, as ?writeKey=KEY"));
+                return;
+            }
+            writeKey = key.get();
+            String contentType = headers.get(HttpHeader.CONTENT_TYPE);
+            String type = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
+            // text/plain is what navigator.sendBeacon sends; its body is still JSON.
+            if (!type.isEmpty() && !type.startsWith("application/json") && !type.startsWith("text/plain")) {
+                json(415, Map.of("error", "Content-Type must be application/json or text/plain, got " + contentType));
+                return;
+            }
+            // A key already over its limit is refused before its body is read and checked; otherwise the
+            // request's events are counted first and admitted all or none below.
+            long retryAfterAny = writeKeys.waitForAny(writeKey);
+            if (retryAfterAny > 0) {
+                overLimit(retryAfterAny);
+                return;
+            }
+            long declared = request.getLength();
+            if (declared > maxBodyBytes) {
+                tooLarge();
+                return;
+            }
+            // The usual case: the size is known, so the body is read once into an array of that size.
+            body = new byte[declared >= 0 ? (int) declared : 1024];
+            read();
+        }
+
+        /** Reads what has arrived of the body; asks to be called again when more comes. */
+        private void read() {
+            try {
+                while (true) {
+                    Content.Chunk chunk = request.read();
+                    if (chunk == null) {
+                        request.demand(this::read);
+                        return;
+                    }
+                    if (Content.Chunk.isFailure(chunk)) {
+                        Throwable failure = chunk.getFailure();
+                        json(400, Map.of("error", "the body could not be read: " + failure.getMessage()));
+                        return;
+                    }
+                    ByteBuffer bytes = chunk.getByteBuffer();
+                    int size = bytes.remaining();
+                    if (length + size > maxBodyBytes) {
+                        chunk.release();
+                        tooLarge();
+                        return;
+                    }
+                    if (length + size > body.length) {
+                        body = Arrays.copyOf(body, Math.min(maxBodyBytes, Math.max(length + size, body.length * 2)));
+                    }
+                    bytes.get(body, length, size);
+                    length += size;
+                    chunk.release();
+                    if (chunk.isLast()) {
+                        received();
+                        return;
+                    }
+                }
+            }
+            catch (RuntimeException e) {
+                internalError(e);
+            }
+        }
+
+        private void received() {
+            long declared = request.getLength();
+            if (declared >= 0 && length < declared) {
+                json(400, Map.of("error", "the body could not be read: it ended after " + length + " of " + declared + " bytes"));
+                return;
+            }
+            byte[] events = length == body.length ? body : Arrays.copyOf(body, length);
+            String encoding = request.getHeaders().get(HttpHeader.CONTENT_ENCODING);
+            if (encoding != null && encoding.equalsIgnoreCase("gzip")) {
+                try {
+                    events = gunzip(events);
+                }
+                catch (BodyTooLargeException e) {
+                    tooLarge();
+                    return;
+                }
+                catch (IOException e) {
+                    json(400, Map.of("error", "the body could not be read: " + e.getMessage()));
+                    return;
+                }
+            }
+            ClientInfo client = new ClientInfo(Request.getRemoteAddr(request), request.getHeaders().get(HttpHeader.USER_AGENT), writeKey.name());
+            TrackService.Prepared prepared = service.prepare(events, segmentType(), client);
+            if (prepared.answer() != null) {
+                answer(prepared.answer().status(), prepared.answer().body());
+                return;
+            }
+            if (prepared.events() <= maxBatchEvents) {
+                long retryAfter = writeKeys.admit(writeKey, prepared.events());
+                if (retryAfter > 0) {
+                    overLimit(retryAfter);
+                    return;
+                }
+            }
+            prepared.send().whenComplete((answer, failure) -> {
+                if (failure != null) {
+                    internalError(failure);
+                    return;
+                }
+                if (answer.status() == 503) {
+                    response.getHeaders().put(HttpHeader.RETRY_AFTER, "5");
+                }
+                answer(answer.status(), answer.body());
+            });
+        }
+
+        /** "track" (an LMS event or batch, or a Segment message, by shape), "page", "screen", "identify", or null for a Segment batch. */
+        private String segmentType() {
+            return route.equals("/v1/batch") ? null : route.substring("/v1/".length());
+        }
+
+        private String queryParameter(String name) {
+            if (request.getHttpURI().getQuery() == null) {
+                return null;
+            }
+            Fields parameters = Request.extractQueryParameters(request);
+            return parameters.getValue(name);
+        }
+
+        private byte[] gunzip(byte[] compressed) throws IOException {
+            try (InputStream in = new GZIPInputStream(new ByteArrayInputStream(compressed))) {
+                ByteArrayOutputStream out = new ByteArrayOutputStream(Math.min(maxBodyBytes, compressed.length * 4));
+                byte[] buffer = new byte[16 * 1024];
+                int read;
+                while ((read = in.read(buffer)) != -1) {
+                    if (out.size() + read > maxBodyBytes) {
+                        throw new BodyTooLargeException();
+                    }
+                    out.write(buffer, 0, read);
+                }
+                return out.toByteArray();
+            }
+        }
+
+        private void tooLarge() {
+            json(413, Map.of("error", "the body is larger than the limit of " + maxBodyBytes + " bytes"));
+        }
+
+        private void overLimit(long retryAfter) {
+            response.getHeaders().put(HttpHeader.RETRY_AFTER, String.valueOf(retryAfter));
+            json(429, Map.of("error", "write key '" + writeKey.name() + "' is over its limit of " + writeKey.eventsPerSecond()
+                    + " events/s; retry after " + retryAfter + " s"));
+        }
+
+        void internalError(Throwable failure) {
+            LOG.error("a request to {} failed", route, failure);
+            answer(500, INTERNAL_ERROR);
+        }
+
+        private void json(int status, Object body) {
+            try {
+                answer(status, mapper.writeValueAsBytes(body));
+            }
+            catch (JsonProcessingException e) {
+                internalError(e);
+            }
+        }
+
+        private void answer(int status, byte[] answer) {
+            response.setStatus(status);
+            HttpFields.Mutable headers = response.getHeaders();
+            headers.put(HttpHeader.CONTENT_TYPE, "application/json");
+            headers.put(HttpHeader.CONTENT_LENGTH, answer.length);
+            String origin = request.getHeaders().get(HttpHeader.ORIGIN);
+            if (origin != null && corsOrigins.contains(origin)) {
+                headers.put(HttpHeader.ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+                headers.add(HttpHeader.VARY, "Origin");
+            }
+            metrics.request(route, status);
+            response.write(true, ByteBuffer.wrap(answer), callback);
+        }
+    }
+
+    private static final class BodyTooLargeException extends IOException {
+        BodyTooLargeException() {
+            super("body too large");
+        }
+    }
+}
