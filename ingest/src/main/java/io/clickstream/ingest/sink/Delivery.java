@@ -32,9 +32,12 @@ public record Delivery(int records, BitSet failed, Throwable firstFailure) {
     }
 
     /**
-     * Collects the outcome of {@code records} asynchronous sends; the future completes on
-     * {@code completion} once the last one reported, so callbacks of the sending library (such as
-     * Kafka's I/O thread) never run the caller's continuation.
+     * Collects the outcome of {@code records} asynchronous sends. When every record was stored the
+     * future completes on the thread of the last report (Kafka's I/O thread): the continuation of
+     * a stored request is short and never blocks (count, build the answer, hand it to the
+     * connection), and handing it to another thread cost each single-event request a thread
+     * wake-up. When any record failed it completes on {@code completion}, because what follows a
+     * failure may block (the spool appends and syncs to disk).
      */
     public static final class Tracker {
         private final int records;
@@ -81,7 +84,12 @@ public record Delivery(int records, BitSet failed, Throwable firstFailure) {
             synchronized (failed) {
                 delivery = new Delivery(records, (BitSet) failed.clone(), firstFailure);
             }
-            completion.execute(() -> result.complete(delivery));
+            if (delivery.allStored()) {
+                result.complete(delivery);
+            }
+            else {
+                completion.execute(() -> result.complete(delivery));
+            }
         }
     }
 }

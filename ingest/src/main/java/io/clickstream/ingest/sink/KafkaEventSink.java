@@ -42,7 +42,10 @@ public final class KafkaEventSink implements EventSink {
     private final KafkaProducer<String, byte[]> producer;
     private final Admin admin;
     private final java.util.concurrent.locks.ReentrantLock sendLock = new java.util.concurrent.locks.ReentrantLock();
-    /** Runs what follows an acknowledgement (the HTTP answer), so the producer's I/O thread only does I/O. */
+    /**
+     * Runs what follows a failed send (spooling to disk may block), so the producer's I/O thread never waits on it;
+     * what follows a stored request is short and runs on the I/O thread (see {@link Delivery.Tracker}).
+     */
     private final ExecutorService acknowledgements;
 
     public KafkaEventSink(IngestConfig.Kafka config) {
@@ -66,7 +69,7 @@ public final class KafkaEventSink implements EventSink {
 
             @Override
             public Thread newThread(Runnable task) {
-                Thread thread = new Thread(task, "ingest-ack-" + count.incrementAndGet());
+                Thread thread = new Thread(task, "ingest-send-failed-" + count.incrementAndGet());
                 thread.setDaemon(true);
                 return thread;
             }
