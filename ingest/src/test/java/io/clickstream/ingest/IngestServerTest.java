@@ -280,7 +280,7 @@ class IngestServerTest {
         sink.throwing = new IllegalStateException("defect in the sink");
         HttpResponse<String> failed = post(LmsEvent.pageView("a", "/").json(), "application/json");
         assertEquals(500, failed.statusCode(), failed.body());
-        assertTrue(failed.body().contains("not stored"), failed.body());
+        assertTrue(failed.body().contains("internal error"), failed.body());
         sink.throwing = null;
         assertEquals(200, post(LmsEvent.pageView("a", "/").json(), "application/json").statusCode());
         assertEquals(1, sink.on("good").size());

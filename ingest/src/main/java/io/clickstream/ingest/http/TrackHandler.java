@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  */
 final class TrackHandler extends Handler.Wrapper {
     private static final Logger LOG = LoggerFactory.getLogger(TrackHandler.class);
-    private static final byte[] INTERNAL_ERROR = "{\"error\":\"internal error: the events were not stored\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    private static final byte[] INTERNAL_ERROR = "{\"error\":\"internal error; send the request again (events are kept once per event_id)\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
     private final ObjectMapper mapper;
     private final TrackService service;
@@ -99,6 +99,7 @@ final class TrackHandler extends Handler.Wrapper {
         private WriteKey writeKey;
         private byte[] body;
         private int length;
+        private boolean answered;
 
         Exchange(Request request, Response response, Callback callback, String route) {
             this.request = request;
@@ -268,7 +269,9 @@ final class TrackHandler extends Handler.Wrapper {
 
         void internalError(Throwable failure) {
             LOG.error("a request to {} failed", route, failure);
-            answer(500, INTERNAL_ERROR);
+            if (!answered) {
+                answer(500, INTERNAL_ERROR);
+            }
         }
 
         private void json(int status, Object body) {
@@ -281,6 +284,7 @@ final class TrackHandler extends Handler.Wrapper {
         }
 
         private void answer(int status, byte[] answer) {
+            answered = true;
             response.setStatus(status);
             HttpFields.Mutable headers = response.getHeaders();
             headers.put(HttpHeader.CONTENT_TYPE, "application/json");
