@@ -286,6 +286,20 @@ class IngestServerTest {
         assertEquals(1, sink.on("good").size());
     }
 
+    @Test
+    void aClientWaitingFor100ContinueIsToldToSendItsBody() throws Exception {
+        // curl asks for "100 Continue" before a body over 1 KiB; the client here waits for it up to its timeout.
+        String page = "/courses/" + "x".repeat(300);
+        String batch = LmsEvent.batch(LmsEvent.pageView("a", page), LmsEvent.pageView("b", page), LmsEvent.pageView("c", page));
+        assertTrue(batch.length() > 1024);
+        HttpResponse<String> answer = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
+                HttpRequest.newBuilder(uri("/v1/track")).expectContinue(true).timeout(java.time.Duration.ofSeconds(5))
+                        .header("Content-Type", "application/json").header("Authorization", basic(WRITE_KEY))
+                        .POST(HttpRequest.BodyPublishers.ofString(batch)).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, answer.statusCode(), answer.body());
+        assertEquals(3, sink.on("good").size());
+    }
+
     private HttpResponse<String> sendChunked(byte[] body, boolean gzip) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(uri("/v1/track")).header("Content-Type", "application/json")
                 .header("Authorization", basic(WRITE_KEY))
