@@ -20,8 +20,8 @@ import org.apache.hadoop.fs.Path;
  * The folder through which the erase job hands silver's part of an erasure to the streaming job, silver's writer
  * ({@code <lake>/_erase_requests}): {@code <pseudonym>.request} holds a request id, {@code <pseudonym>.done} the rows
  * removed per table and the id of the request they answer; {@code .streaming-job} is touched by the streaming job each
- * time it looks; {@code <pseudonym>.erased} stays after the erasure, with the time until which the student's records were
- * erased (see {@link #erased}). File names hold the pseudonym (what silver stores), never a raw id.
+ * time it looks; {@code <pseudonym>.<epoch ms>.erased} stays after the erasure, named with the time until which the
+ * student's records were erased (see {@link #erased}). File names hold the pseudonym (what silver stores), never a raw id.
  */
 final class EraseRequests {
     private static final String REQUEST = ".request";
@@ -84,49 +84,81 @@ final class EraseRequests {
 
     /**
      * Notes, before the student's rows are deleted, that the student's records written to the topic until
-     * {@code untilMillis} are erased; kept for good (a newer erasure of the student moves the time on).
+     * {@code untilMillis} are erased; kept for good. The time is in the note's name, so the streaming job's look at the
+     * notes every few seconds is one listing however many students were ever erased (no note is read); a newer erasure
+     * of the student replaces the older note once its own is written.
      */
     void recordErased(String pseudonym, long untilMillis) {
-        write(new Path(folder, pseudonym + ERASED), Map.of(ERASED_UNTIL, untilMillis));
+        String note = pseudonym + "." + untilMillis + ERASED;
+        write(new Path(folder, note), Map.of(ERASED_UNTIL, untilMillis));
+        for (FileStatus file : list()) {
+            String name = file.getPath().getName();
+            if (name.startsWith(pseudonym + ".") && name.endsWith(ERASED) && !name.equals(note)) {
+                delete(file.getPath());
+            }
+        }
     }
 
     /**
      * Every erased student's pseudonym, with the time (epoch ms) until which its records were erased: silver's writer
      * leaves out any record of the student stamped by Kafka until then that reaches it again (a batch run again after
-     * a crash, the topic read again from an earlier offset, a replay).
+     * a crash, the topic read again from an earlier offset, a replay). Notes written before the time was in their
+     * names ({@code <pseudonym>.erased}) are read. Fails on a note it cannot understand rather than leave a student out.
      */
     Map<String, Long> erased() {
         Map<String, Long> erased = new java.util.TreeMap<>();
-        bySuffix(ERASED).forEach((pseudonym, content) -> erased.put(pseudonym, ((Number) content.get(ERASED_UNTIL)).longValue()));
+        for (FileStatus file : list()) {
+            String name = file.getPath().getName();
+            // Files being written are hidden (a leading dot) until renamed.
+            if (name.startsWith(".") || !name.endsWith(ERASED)) {
+                continue;
+            }
+            String stem = name.substring(0, name.length() - ERASED.length());
+            int dot = stem.indexOf('.');
+            if (dot < 0) {
+                Map<String, Object> content = read(file.getPath());
+                if (content != null) {
+                    erased.merge(stem, ((Number) content.get(ERASED_UNTIL)).longValue(), Math::max);
+                }
+                continue;
+            }
+            try {
+                erased.merge(stem.substring(0, dot), Long.parseLong(stem.substring(dot + 1)), Math::max);
+            }
+            catch (NumberFormatException e) {
+                throw new IllegalStateException("the erasure note " + file.getPath() + " does not name a time: expected <pseudonym>.<epoch ms>" + ERASED, e);
+            }
+        }
         return erased;
     }
 
     /** The content of each file named {@code <pseudonym><suffix>}, by pseudonym (in order); empty when there is no folder yet. */
     private Map<String, Map<String, Object>> bySuffix(String suffix) {
         Map<String, Map<String, Object>> contents = new java.util.TreeMap<>();
-        try {
-            FileStatus[] files;
-            try {
-                files = folder.getFileSystem(hadoop).listStatus(folder);
-            }
-            catch (FileNotFoundException none) {
-                return contents;
-            }
-            for (FileStatus file : files) {
-                String name = file.getPath().getName();
-                // Files being written are hidden (a leading dot) until renamed.
-                if (name.endsWith(suffix) && !name.startsWith(".")) {
-                    Map<String, Object> content = read(file.getPath());
-                    if (content != null) {
-                        contents.put(name.substring(0, name.length() - suffix.length()), content);
-                    }
+        for (FileStatus file : list()) {
+            String name = file.getPath().getName();
+            // Files being written are hidden (a leading dot) until renamed.
+            if (name.endsWith(suffix) && !name.startsWith(".")) {
+                Map<String, Object> content = read(file.getPath());
+                if (content != null) {
+                    contents.put(name.substring(0, name.length() - suffix.length()), content);
                 }
             }
+        }
+        return contents;
+    }
+
+    /** The folder's files; none when there is no folder yet. */
+    private FileStatus[] list() {
+        try {
+            return folder.getFileSystem(hadoop).listStatus(folder);
+        }
+        catch (FileNotFoundException none) {
+            return new FileStatus[0];
         }
         catch (IOException e) {
             throw new UncheckedIOException("cannot list " + folder, e);
         }
-        return contents;
     }
 
     /** Notes that silver's writer is looking at the requests now. */
