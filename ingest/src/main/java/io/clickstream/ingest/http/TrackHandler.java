@@ -171,8 +171,9 @@ final class TrackHandler extends Handler.Wrapper {
                     }
                     bytes.get(body, length, size);
                     length += size;
+                    boolean last = chunk.isLast();
                     chunk.release();
-                    if (chunk.isLast()) {
+                    if (last) {
                         received();
                         return;
                     }
