@@ -93,8 +93,12 @@ final class EraseRequests {
         write(new Path(folder, note), Map.of(ERASED_UNTIL, untilMillis));
         for (FileStatus file : list()) {
             String name = file.getPath().getName();
+            // Only notes of earlier times: an erase job of the same student running at once may have noted a later one.
             if (name.startsWith(pseudonym + ".") && name.endsWith(ERASED) && !name.equals(note)) {
-                delete(file.getPath());
+                Long until = noteTime(file);
+                if (until != null && until < untilMillis) {
+                    delete(file.getPath());
+                }
             }
         }
     }
@@ -113,23 +117,32 @@ final class EraseRequests {
             if (name.startsWith(".") || !name.endsWith(ERASED)) {
                 continue;
             }
-            String stem = name.substring(0, name.length() - ERASED.length());
-            int dot = stem.indexOf('.');
-            if (dot < 0) {
-                Map<String, Object> content = read(file.getPath());
-                if (content != null) {
-                    erased.merge(stem, ((Number) content.get(ERASED_UNTIL)).longValue(), Math::max);
-                }
-                continue;
-            }
-            try {
-                erased.merge(stem.substring(0, dot), Long.parseLong(stem.substring(dot + 1)), Math::max);
-            }
-            catch (NumberFormatException e) {
-                throw new IllegalStateException("the erasure note " + file.getPath() + " does not name a time: expected <pseudonym>.<epoch ms>" + ERASED, e);
+            Long until = noteTime(file);
+            if (until != null) {
+                erased.merge(name.substring(0, name.indexOf('.')), until, Math::max);
             }
         }
         return erased;
+    }
+
+    /**
+     * The time a note names ({@code <pseudonym>.<epoch ms>.erased}), or holds when written before the time was in the
+     * name ({@code <pseudonym>.erased}); null when that note is gone.
+     */
+    private Long noteTime(FileStatus file) {
+        String name = file.getPath().getName();
+        String stem = name.substring(0, name.length() - ERASED.length());
+        int dot = stem.indexOf('.');
+        if (dot < 0) {
+            Map<String, Object> content = read(file.getPath());
+            return content == null ? null : ((Number) content.get(ERASED_UNTIL)).longValue();
+        }
+        try {
+            return Long.parseLong(stem.substring(dot + 1));
+        }
+        catch (NumberFormatException e) {
+            throw new IllegalStateException("the erasure note " + file.getPath() + " does not name a time: expected <pseudonym>.<epoch ms>" + ERASED, e);
+        }
     }
 
     /** The content of each file named {@code <pseudonym><suffix>}, by pseudonym (in order); empty when there is no folder yet. */

@@ -50,6 +50,16 @@ class EraseRequestsTest {
     }
 
     @Test
+    void anEarlierTimeNotedLaterLeavesTheLaterNote() throws IOException {
+        // Two erase jobs of the same student at once: the one that began first may note its time last.
+        EraseRequests requests = requests();
+        requests.recordErased(STUDENT, 3_000L);
+        requests.recordErased(STUDENT, 1_000L);
+        assertEquals(Map.of(STUDENT, 3_000L), requests.erased());
+        assertTrue(notes().stream().anyMatch(note -> note.getFileName().toString().equals(STUDENT + ".3000.erased")));
+    }
+
+    @Test
     void notesWrittenBeforeTheTimeWasInTheNameAreStillRead() throws IOException {
         Files.writeString(folder.resolve(STUDENT + ".erased"), "{\"erased_until\":1234}", StandardCharsets.UTF_8);
         EraseRequests requests = requests();
