@@ -3,6 +3,7 @@ package io.clickstream.ingest;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.clickstream.ingest.auth.WriteKey;
 import io.clickstream.ingest.auth.WriteKeys;
+import io.clickstream.ingest.config.AllowedOrigins;
 import io.clickstream.ingest.config.IngestConfig;
 import io.clickstream.ingest.http.IngestServer;
 import io.clickstream.ingest.live.LiveApi;
@@ -38,6 +39,11 @@ final class InProcessIngest implements AutoCloseable {
     final LiveApi liveApi = new LiveApi(liveState, mapper, System::currentTimeMillis, "");
 
     InProcessIngest() {
+        this(List.of("https://lms.example.edu"));
+    }
+
+    /** {@code corsOrigins}: the browser origins allowed to call it (ingest.http.cors-origins). */
+    InProcessIngest(List<String> corsOrigins) {
         EventContract contract = EventContract.current();
         IngestMetrics metrics = new IngestMetrics(registry);
         TrackService service = new TrackService(mapper, contract,
@@ -45,7 +51,7 @@ final class InProcessIngest implements AutoCloseable {
                 new Pseudonymiser(HMAC_KEY), new IpTruncator(24, 48), sink, "good", "bad", 3, Clock.systemUTC(), metrics);
         WriteKeys writeKeys = new WriteKeys(List.of(new WriteKey("web", WRITE_KEY, 10_000), new WriteKey("mobile", SLOW_WRITE_KEY, 5)),
                 System::nanoTime);
-        server = new IngestServer(new IngestConfig.Http("127.0.0.1", 0, 4096, 3, List.of("https://lms.example.edu"), Duration.ofSeconds(10)), mapper, service,
+        server = new IngestServer(new IngestConfig.Http("127.0.0.1", 0, 4096, 3, AllowedOrigins.parse(corsOrigins), Duration.ofSeconds(10)), mapper, service,
                 writeKeys, metrics, registry::scrape, liveApi, writeKeys.authenticateKey(WRITE_KEY).orElseThrow()).start();
     }
 

@@ -32,7 +32,7 @@ class IngestConfigTest {
         assertEquals(List.of("web", "mobile"), config.auth().writeKeys().stream().map(WriteKey::name).toList());
         assertEquals(50, config.auth().writeKeys().get(1).eventsPerSecond());
         assertFalse(config.toString().contains("web-key-0123456789abc"), "write keys must not be printed");
-        assertEquals(List.of(), config.http().corsOrigins());
+        assertTrue(config.http().corsOrigins().isEmpty(), "no origin is allowed unless configured");
         assertEquals(5000, config.kafka().deliveryTimeoutMs());
         assertEquals(16384, config.kafka().batchBytes(), "Kafka's own default batch size");
         assertEquals("work/spool", config.spool().directory());
@@ -85,6 +85,18 @@ class IngestConfigTest {
         IllegalArgumentException batch = assertThrows(IllegalArgumentException.class, () -> IngestConfig.from(
                 ConfigFactory.parseString(KEY + "\ningest.kafka.batch-bytes = 10").withFallback(ConfigFactory.defaultReference()).resolve()));
         assertTrue(batch.getMessage().contains("ingest.kafka.batch-bytes"), batch.getMessage());
+    }
+
+    @Test
+    void corsOriginsAreReadInTheFormBrowsersSendAndAMalformedOneNamesTheVariable() {
+        IngestConfig config = IngestConfig.from(ConfigFactory.parseString(KEY + "\ningest.http.cors-origins = \"HTTPS://LMS.example.edu:443/, https://*.example.org\"")
+                .withFallback(ConfigFactory.defaultReference()).resolve());
+        assertTrue(config.http().corsOrigins().allows("https://lms.example.edu"));
+        assertTrue(config.http().corsOrigins().allows("https://courses.example.org"));
+        assertFalse(config.http().corsOrigins().allows("https://example.org.evil.example"));
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> IngestConfig.from(
+                ConfigFactory.parseString(KEY + "\ningest.http.cors-origins = \"lms.example.edu\"").withFallback(ConfigFactory.defaultReference()).resolve()));
+        assertTrue(error.getMessage().contains("INGEST_CORS_ORIGINS") && error.getMessage().contains("'lms.example.edu'"), error.getMessage());
     }
 
     @Test

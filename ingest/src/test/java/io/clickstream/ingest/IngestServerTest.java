@@ -402,16 +402,56 @@ class IngestServerTest {
 
     @Test
     void corsAllowsConfiguredOriginsOnly() throws Exception {
-        HttpResponse<String> preflight = http.send(HttpRequest.newBuilder(uri("/v1/track"))
-                .method("OPTIONS", HttpRequest.BodyPublishers.noBody())
-                .header("Origin", "https://lms.example.edu")
-                .header("Access-Control-Request-Method", "POST")
-                .header("Access-Control-Request-Headers", "authorization,content-type").build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> preflight = preflight("/v1/track", "https://lms.example.edu", "POST");
+        assertEquals(204, preflight.statusCode(), preflight.body());
         assertEquals("https://lms.example.edu", preflight.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
+        assertEquals("POST", preflight.headers().firstValue("Access-Control-Allow-Methods").orElse(""));
+        assertEquals("authorization,content-type", preflight.headers().firstValue("Access-Control-Allow-Headers").orElse(""));
+        assertEquals("600", preflight.headers().firstValue("Access-Control-Max-Age").orElse(""));
+        HttpResponse<String> strangerPreflight = preflight("/v1/track", "https://evil.example", "POST");
+        assertEquals(403, strangerPreflight.statusCode());
+        assertTrue(strangerPreflight.body().contains("INGEST_CORS_ORIGINS"), strangerPreflight.body());
+        assertTrue(strangerPreflight.headers().firstValue("Access-Control-Allow-Origin").isEmpty());
         HttpResponse<String> stranger = http.send(HttpRequest.newBuilder(uri("/v1/track"))
                 .header("Origin", "https://evil.example").header("Content-Type", "application/json").header("Authorization", basic(WRITE_KEY))
                 .POST(HttpRequest.BodyPublishers.ofString(LmsEvent.pageView("a", "/").json())).build(), HttpResponse.BodyHandlers.ofString());
         assertTrue(stranger.headers().firstValue("Access-Control-Allow-Origin").isEmpty());
+        assertTrue(stranger.headers().allValues("Vary").contains("Origin"), "the answer depends on the origin: " + stranger.headers());
+        // The routes Javalin answers are checked the same way: the live API from an allowed origin, in the form a
+        // browser sends it whatever the configuration's spelling.
+        HttpResponse<String> livePreflight = preflight("/analytics/live-users", "https://lms.example.edu", "GET");
+        assertEquals(204, livePreflight.statusCode());
+        assertEquals("GET, HEAD", livePreflight.headers().firstValue("Access-Control-Allow-Methods").orElse(""));
+        HttpResponse<String> live = http.send(HttpRequest.newBuilder(uri("/analytics/live-users")).header("Origin", "https://lms.example.edu").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, live.statusCode(), live.body());
+        assertEquals("https://lms.example.edu", live.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
+        HttpResponse<String> liveStranger = http.send(HttpRequest.newBuilder(uri("/analytics/live-users")).header("Origin", "https://evil.example")
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, liveStranger.statusCode());
+        assertTrue(liveStranger.headers().firstValue("Access-Control-Allow-Origin").isEmpty());
+    }
+
+    @Test
+    void aPageOnAnAllowedOriginCanReadRetryAfterOfA429() throws Exception {
+        HttpResponse<String> limited = null;
+        for (int i = 0; i < 10 && (limited == null || limited.statusCode() != 429); i++) {
+            limited = http.send(HttpRequest.newBuilder(uri("/v1/track")).header("Origin", "https://lms.example.edu")
+                    .header("Content-Type", "application/json").header("Authorization", basic(OTHER_WRITE_KEY))
+                    .POST(HttpRequest.BodyPublishers.ofString(LmsEvent.batch(LmsEvent.pageView("a", "/"), LmsEvent.pageView("b", "/"),
+                            LmsEvent.pageView("c", "/")))).build(), HttpResponse.BodyHandlers.ofString());
+        }
+        assertEquals(429, limited.statusCode(), limited.body());
+        assertTrue(limited.headers().firstValue("Retry-After").isPresent());
+        assertEquals("https://lms.example.edu", limited.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
+        assertEquals("Retry-After", limited.headers().firstValue("Access-Control-Expose-Headers").orElse(""));
+    }
+
+    private HttpResponse<String> preflight(String path, String origin, String method) throws Exception {
+        return http.send(HttpRequest.newBuilder(uri(path)).method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+                .header("Origin", origin)
+                .header("Access-Control-Request-Method", method)
+                .header("Access-Control-Request-Headers", "authorization,content-type").build(), HttpResponse.BodyHandlers.ofString());
     }
 
     @Test

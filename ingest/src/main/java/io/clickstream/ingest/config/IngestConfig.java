@@ -26,13 +26,15 @@ public record IngestConfig(Http http, Auth auth, Kafka kafka, Spool spool, Priva
         requireNonNull(validation, "validation is null");
     }
 
-    /** {@code corsOrigins}: browser origins allowed to send, such as https://lms.example.edu; empty allows none. */
-    /** {@code drainTimeout}: on shutdown, how long requests in flight may take to be answered. */
-    public record Http(String host, int port, int maxBodyBytes, int maxBatchEvents, java.util.List<String> corsOrigins, Duration drainTimeout) {
+    /**
+     * {@code corsOrigins}: browser origins allowed to call across origins; {@code drainTimeout}: on shutdown, how long
+     * requests in flight may take to be answered.
+     */
+    public record Http(String host, int port, int maxBodyBytes, int maxBatchEvents, AllowedOrigins corsOrigins, Duration drainTimeout) {
         public Http {
             requireNonNull(drainTimeout, "drainTimeout is null");
             requireNonNull(host, "host is null");
-            corsOrigins = java.util.List.copyOf(requireNonNull(corsOrigins, "corsOrigins is null"));
+            requireNonNull(corsOrigins, "corsOrigins is null");
             checkRange("ingest.http.port", port, 0, 65535);
             checkRange("ingest.http.max-body-bytes", maxBodyBytes, 1024, 64 * 1024 * 1024);
             checkRange("ingest.http.max-batch-events", maxBatchEvents, 1, 100_000);
@@ -147,7 +149,7 @@ public record IngestConfig(Http http, Auth auth, Kafka kafka, Spool spool, Priva
         try {
             return new IngestConfig(
                     new Http(c.getString("http.host"), c.getInt("http.port"), c.getInt("http.max-body-bytes"),
-                            c.getInt("http.max-batch-events"), commaList(c.getString("http.cors-origins")),
+                            c.getInt("http.max-batch-events"), AllowedOrigins.parse(commaList(c.getString("http.cors-origins"))),
                             c.getDuration("http.drain-timeout")),
                     new Auth(io.clickstream.ingest.auth.WriteKey.parseList(c.getString("auth.write-keys"))),
                     new Kafka(c.getString("kafka.bootstrap-servers"), c.getString("kafka.topic"),

@@ -9,13 +9,13 @@ import io.clickstream.ingest.IngestMetrics;
 import io.clickstream.ingest.TrackService;
 import io.clickstream.ingest.auth.WriteKey;
 import io.clickstream.ingest.auth.WriteKeys;
+import io.clickstream.ingest.config.AllowedOrigins;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -36,7 +36,7 @@ import org.slf4j.LoggerFactory;
  * The event routes ({@code POST /v1/track} and Segment's {@code /v1/page}, {@code /v1/screen}, {@code /v1/identify},
  * {@code /v1/batch}) on Jetty's own request API, ahead of Javalin: checks the write key and its rate, reads and bounds
  * the body, hands it to {@link TrackService}, and writes the answer from the thread that saw the events stored.
- * Every other request (CORS preflights included) passes to the wrapped handler, Javalin.
+ * CORS is answered here for every route ({@link CrossOrigin}); every other request passes to the wrapped handler, Javalin.
  *
  * <p>These routes carry nearly all of the traffic, one small request per student action. Through Javalin they
  * paid for the servlet layer on every request (request and response wrappers, routing, an asynchronous
@@ -52,17 +52,17 @@ final class TrackHandler extends Handler.Wrapper {
     private final IngestMetrics metrics;
     private final int maxBodyBytes;
     private final int maxBatchEvents;
-    private final List<String> corsOrigins;
+    private final CrossOrigin crossOrigin;
 
     TrackHandler(ObjectMapper mapper, TrackService service, WriteKeys writeKeys, IngestMetrics metrics, int maxBodyBytes, int maxBatchEvents,
-            List<String> corsOrigins) {
+            AllowedOrigins corsOrigins) {
         this.mapper = requireNonNull(mapper, "mapper is null");
         this.service = requireNonNull(service, "service is null");
         this.writeKeys = requireNonNull(writeKeys, "writeKeys is null");
         this.metrics = requireNonNull(metrics, "metrics is null");
         this.maxBodyBytes = maxBodyBytes;
         this.maxBatchEvents = maxBatchEvents;
-        this.corsOrigins = List.copyOf(corsOrigins);
+        this.crossOrigin = new CrossOrigin(corsOrigins);
     }
 
     /** The route a path names (a trailing slash ignored, as Javalin does), or null when it is not an event route. */
@@ -76,8 +76,11 @@ final class TrackHandler extends Handler.Wrapper {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
-        String route = HttpMethod.POST.is(request.getMethod()) ? route(request.getHttpURI().getPath()) : null;
-        if (route == null) {
+        String route = route(request.getHttpURI().getPath());
+        if (crossOrigin.handle(request, response, callback, route != null)) {
+            return true;
+        }
+        if (route == null || !HttpMethod.POST.is(request.getMethod())) {
             return super.handle(request, response, callback);
         }
         Exchange exchange = new Exchange(request, response, callback, route);
@@ -290,11 +293,6 @@ final class TrackHandler extends Handler.Wrapper {
             HttpFields.Mutable headers = response.getHeaders();
             headers.put(HttpHeader.CONTENT_TYPE, "application/json");
             headers.put(HttpHeader.CONTENT_LENGTH, answer.length);
-            String origin = request.getHeaders().get(HttpHeader.ORIGIN);
-            if (origin != null && corsOrigins.contains(origin)) {
-                headers.put(HttpHeader.ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-                headers.add(HttpHeader.VARY, "Origin");
-            }
             metrics.request(route, status);
             response.write(true, ByteBuffer.wrap(answer), callback);
         }
