@@ -522,6 +522,8 @@ public final class TrackService {
                 }
             }
             payload.remove("traits");
+            // Segment's browser library names its write key in every message.
+            payload.remove("writeKey");
             if (payload.path("context").isObject()) {
                 ObjectNode context = (ObjectNode) payload.get("context");
                 context.remove("traits");

@@ -444,7 +444,8 @@ class IngestServerTest {
         assertEquals(429, limited.statusCode(), limited.body());
         assertTrue(limited.headers().firstValue("Retry-After").isPresent());
         assertEquals("https://lms.example.edu", limited.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
-        assertEquals("Retry-After", limited.headers().firstValue("Access-Control-Expose-Headers").orElse(""));
+        assertEquals("Retry-After, X-RateLimit-Reset", limited.headers().firstValue("Access-Control-Expose-Headers").orElse(""));
+        assertEquals(limited.headers().firstValue("Retry-After"), limited.headers().firstValue("X-RateLimit-Reset"), "what Segment's browser library reads");
     }
 
     private HttpResponse<String> preflight(String path, String origin, String method) throws Exception {
@@ -509,6 +510,63 @@ class IngestServerTest {
             }
         }).toList());
         assertEquals(401, sendTo("/v1/page", "{}", null).statusCode());
+    }
+
+    @Test
+    void segmentsBrowserLibraryFormShortRoutesAndTheKeyInTheBody() throws Exception {
+        String now = java.time.Instant.now().toString();
+        // As analytics.js sends: text/plain (no preflight), no Authorization, the key in each message.
+        String track = "{\"type\":\"track\",\"event\":\"Video Playback Started\",\"anonymousId\":\"anon-9\",\"userId\":null,"
+                + "\"messageId\":\"ajs-next-1\",\"timestamp\":\"" + now + "\",\"sentAt\":\"" + now + "\",\"writeKey\":\"" + WRITE_KEY + "\","
+                + "\"properties\":{\"url\":\"/courses/algebra\"},\"context\":{\"userAgent\":\"Mozilla/5.0\"},\"integrations\":{},"
+                + "\"_metadata\":{\"bundled\":[\"Segment.io\"]}}";
+        HttpResponse<String> tracked = plain("/v1/t", track);
+        assertEquals(200, tracked.statusCode(), tracked.body());
+        HttpResponse<String> page = plain("/v1/p/", "{\"type\":\"page\",\"anonymousId\":\"anon-9\",\"messageId\":\"ajs-next-2\",\"timestamp\":\""
+                + now + "\",\"writeKey\":\"" + WRITE_KEY + "\",\"properties\":{\"url\":\"/courses\"}}");
+        assertEquals(200, page.statusCode(), page.body());
+        HttpResponse<String> batched = plain("/v1/b", "{\"writeKey\":\"" + WRITE_KEY + "\",\"sentAt\":\"" + now + "\",\"batch\":[" + track.replace("ajs-next-1", "ajs-next-3") + "]}");
+        assertEquals(200, batched.statusCode(), batched.body());
+        List<JsonNode> stored = sink.on("good").stream().map(this::json).toList();
+        assertEquals(List.of("video_play", "page_view", "video_play"), stored.stream().map(e -> e.get("event_name").asText()).toList());
+        assertEquals(List.of("ajs-next-1", "ajs-next-2", "ajs-next-3"), stored.stream().map(e -> e.get("event_id").asText()).toList());
+        assertEquals(new Pseudonymiser(KEY).pseudonymise("anonymous:anon-9"), stored.get(0).get("student_id").asText());
+
+        // identify, group, alias: refused with the reason, dead-lettered without the key or the traits.
+        for (String route : List.of("/v1/i", "/v1/g", "/v1/a", "/v1/identify", "/v1/group", "/v1/alias")) {
+            HttpResponse<String> refused = plain(route, "{\"userId\":\"student-77\",\"messageId\":\"x\",\"writeKey\":\"" + WRITE_KEY
+                    + "\",\"traits\":{\"email\":\"s77@example.edu\"}}");
+            assertEquals(400, refused.statusCode(), route + " " + refused.body());
+            assertTrue(refused.body().contains("messages are not stored"), refused.body());
+        }
+        String deadLetters = sink.on("bad").stream().map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList().toString();
+        assertEquals(6, sink.on("bad").size());
+        assertFalse(deadLetters.contains(WRITE_KEY), "a write key must not be stored: " + deadLetters);
+        assertFalse(deadLetters.contains("s77@example.edu") || deadLetters.contains("student-77"), deadLetters);
+
+        // A key in the body is checked like any other; none at all is a 401 naming every way to send one.
+        HttpResponse<String> unknown = plain("/v1/t", track.replace(WRITE_KEY, "not-a-key-0123456789"));
+        assertEquals(401, unknown.statusCode());
+        assertFalse(unknown.body().contains("not-a-key"), unknown.body());
+        HttpResponse<String> none = plain("/v1/t", track.replace("\"writeKey\":\"" + WRITE_KEY + "\",", ""));
+        assertEquals(401, none.statusCode());
+        assertTrue(none.body().contains("\\\"writeKey\\\""), none.body());
+        assertEquals(401, plain("/v1/t", "[" + track + "]").statusCode(), "a key is read from an object body only");
+        assertEquals(3, sink.on("good").size());
+    }
+
+    private JsonNode json(io.clickstream.ingest.sink.SinkRecord record) {
+        try {
+            return mapper.readTree(record.value());
+        }
+        catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private HttpResponse<String> plain(String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(uri(path)).header("Content-Type", "text/plain;charset=UTF-8")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private HttpResponse<String> sendTo(String path, String body, String authorization) throws Exception {

@@ -57,7 +57,7 @@ class SegmentClientIT {
     }
 
     /** Runs a command, fails with its output when it fails or is missing. */
-    private static String run(Path directory, int timeoutSeconds, String... command) throws Exception {
+    static String run(Path directory, int timeoutSeconds, String... command) throws Exception {
         Process process;
         try {
             process = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true).start();
@@ -73,7 +73,7 @@ class SegmentClientIT {
         return output;
     }
 
-    private static void copy(Path from, Path to) throws IOException {
+    static void copy(Path from, Path to) throws IOException {
         Files.createDirectories(to);
         try (Stream<Path> files = Files.list(from)) {
             for (Path file : files.toList()) {

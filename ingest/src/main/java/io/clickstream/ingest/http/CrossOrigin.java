@@ -16,7 +16,8 @@ import org.eclipse.jetty.util.Callback;
 /**
  * CORS for every route of the collector, one check of the allowed origins for the event routes and for Javalin's:
  * preflights are answered here, and an allowed origin's requests get {@code Access-Control-Allow-Origin} before any
- * route writes its answer. {@code Retry-After} is exposed, so a page's tracker can honour it on a 429 or 503.
+ * route writes its answer. {@code Retry-After} (and on a 429 {@code X-RateLimit-Reset}, which Segment's browser library
+ * reads) are exposed, so a page's tracker can honour them.
  */
 final class CrossOrigin {
     private static final String PREFLIGHT_MAX_AGE_SECONDS = "600";
@@ -85,6 +86,6 @@ final class CrossOrigin {
             answer.put(HttpHeader.ACCESS_CONTROL_ALLOW_ORIGIN, origin);
             answer.add(HttpHeader.VARY, "Origin");
         }
-        answer.put(HttpHeader.ACCESS_CONTROL_EXPOSE_HEADERS, "Retry-After");
+        answer.put(HttpHeader.ACCESS_CONTROL_EXPOSE_HEADERS, "Retry-After, " + TrackHandler.RATE_LIMIT_RESET);
     }
 }

@@ -2,7 +2,10 @@ package io.clickstream.ingest.http;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.clickstream.ingest.ClientInfo;
 import io.clickstream.ingest.IngestMetrics;
@@ -34,7 +37,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The event routes ({@code POST /v1/track} and Segment's {@code /v1/page}, {@code /v1/screen}, {@code /v1/identify},
- * {@code /v1/batch}) on Jetty's own request API, ahead of Javalin: checks the write key and its rate, reads and bounds
+ * {@code /v1/group}, {@code /v1/alias}, {@code /v1/batch}, and the short forms Segment's browser library posts to:
+ * {@code /v1/t}, {@code /v1/p}, ...) on Jetty's own request API, ahead of Javalin: checks the write key and its rate, reads and bounds
  * the body, hands it to {@link TrackService}, and writes the answer from the thread that saw the events stored.
  * CORS is answered here for every route ({@link CrossOrigin}); every other request passes to the wrapped handler, Javalin.
  *
@@ -44,6 +48,8 @@ import org.slf4j.LoggerFactory;
  */
 final class TrackHandler extends Handler.Wrapper {
     private static final Logger LOG = LoggerFactory.getLogger(TrackHandler.class);
+    private static final JsonFactory JSON = new JsonFactory();
+    static final String RATE_LIMIT_RESET = "X-RateLimit-Reset";
     private static final byte[] INTERNAL_ERROR = "{\"error\":\"internal error; send the request again (events are kept once per event_id)\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
 
     private final ObjectMapper mapper;
@@ -69,8 +75,28 @@ final class TrackHandler extends Handler.Wrapper {
     static String route(String path) {
         String route = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         return switch (route) {
-            case "/v1/track", "/v1/page", "/v1/screen", "/v1/identify", "/v1/batch" -> route;
+            // Segment's browser library (analytics.js) posts to the short forms: /v1/t, /v1/p, ...
+            case "/v1/track", "/v1/page", "/v1/screen", "/v1/identify", "/v1/group", "/v1/alias", "/v1/batch",
+                    "/v1/t", "/v1/p", "/v1/s", "/v1/i", "/v1/g", "/v1/a", "/v1/b" -> route;
             default -> null;
+        };
+    }
+
+    /**
+     * What {@link TrackService#prepare} takes for a route: "track" (an LMS event or batch, or a Segment message, by
+     * shape), the Segment message type the route implies ("page", "screen", "identify", "group", "alias"), or null for
+     * a Segment batch.
+     */
+    static String segmentType(String route) {
+        return switch (route) {
+            case "/v1/track", "/v1/t" -> "track";
+            case "/v1/page", "/v1/p" -> "page";
+            case "/v1/screen", "/v1/s" -> "screen";
+            case "/v1/identify", "/v1/i" -> "identify";
+            case "/v1/group", "/v1/g" -> "group";
+            case "/v1/alias", "/v1/a" -> "alias";
+            case "/v1/batch", "/v1/b" -> null;
+            default -> throw new IllegalArgumentException("not an event route: " + route);
         };
     }
 
@@ -116,26 +142,23 @@ final class TrackHandler extends Handler.Wrapper {
             String authorization = headers.get(HttpHeader.AUTHORIZATION);
             // navigator.sendBeacon cannot set headers: the tracker's page-hide flush names its key in the query instead.
             String writeKeyParameter = authorization == null ? queryParameter("writeKey") : null;
-            Optional<WriteKey> key = writeKeyParameter != null ? writeKeys.authenticateKey(writeKeyParameter) : writeKeys.authenticate(authorization);
-            if (key.isEmpty()) {
-                response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Basic realm=\"clickstream\"");
-                json(401, Map.of("error", "missing or unknown write key: send it as the HTTP Basic user name, as 'Authorization: Bearer KEY' "
-                        + "or, from navigator.sendBeacon, as ?writeKey=KEY"));
-                return;
+            // With neither, the key may be in the body, where Segment's browser library puts it: read once the body is.
+            if (authorization != null || writeKeyParameter != null) {
+                Optional<WriteKey> key = writeKeyParameter != null ? writeKeys.authenticateKey(writeKeyParameter) : writeKeys.authenticate(authorization);
+                if (key.isEmpty()) {
+                    unauthorized();
+                    return;
+                }
+                writeKey = key.get();
             }
-            writeKey = key.get();
             String contentType = headers.get(HttpHeader.CONTENT_TYPE);
             String type = contentType == null ? "" : contentType.toLowerCase(Locale.ROOT);
-            // text/plain is what navigator.sendBeacon sends; its body is still JSON.
+            // text/plain is what navigator.sendBeacon (and Segment's browser library, to spare a preflight) sends; its body is still JSON.
             if (!type.isEmpty() && !type.startsWith("application/json") && !type.startsWith("text/plain")) {
                 json(415, Map.of("error", "Content-Type must be application/json or text/plain, got " + contentType));
                 return;
             }
-            // A key already over its limit is refused before its body is read and checked; otherwise the
-            // request's events are counted first and admitted all or none below.
-            long retryAfterAny = writeKeys.waitForAny(writeKey);
-            if (retryAfterAny > 0) {
-                overLimit(retryAfterAny);
+            if (writeKey != null && overItsLimit()) {
                 return;
             }
             long declared = request.getLength();
@@ -208,8 +231,19 @@ final class TrackHandler extends Handler.Wrapper {
                     return;
                 }
             }
+            if (writeKey == null) {
+                Optional<WriteKey> key = writeKeys.authenticateKey(bodyWriteKey(events));
+                if (key.isEmpty()) {
+                    unauthorized();
+                    return;
+                }
+                writeKey = key.get();
+                if (overItsLimit()) {
+                    return;
+                }
+            }
             ClientInfo client = new ClientInfo(Request.getRemoteAddr(request), request.getHeaders().get(HttpHeader.USER_AGENT), writeKey.name());
-            TrackService.Prepared prepared = service.prepare(events, segmentType(), client);
+            TrackService.Prepared prepared = service.prepare(events, segmentType(route), client);
             if (prepared.answer() != null) {
                 answer(prepared.answer().status(), prepared.answer().body());
                 return;
@@ -233,9 +267,23 @@ final class TrackHandler extends Handler.Wrapper {
             });
         }
 
-        /** "track" (an LMS event or batch, or a Segment message, by shape), "page", "screen", "identify", or null for a Segment batch. */
-        private String segmentType() {
-            return route.equals("/v1/batch") ? null : route.substring("/v1/".length());
+        /**
+         * A key already over its limit is refused before the body is checked (true: answered 429); otherwise the
+         * request's events are counted once checked, and admitted all or none.
+         */
+        private boolean overItsLimit() {
+            long retryAfterAny = writeKeys.waitForAny(writeKey);
+            if (retryAfterAny > 0) {
+                overLimit(retryAfterAny);
+                return true;
+            }
+            return false;
+        }
+
+        private void unauthorized() {
+            response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, "Basic realm=\"clickstream\"");
+            json(401, Map.of("error", "missing or unknown write key: send it as the HTTP Basic user name, as 'Authorization: Bearer KEY', "
+                    + "from navigator.sendBeacon as ?writeKey=KEY, or as the body's \"writeKey\" (as Segment's browser library does)"));
         }
 
         private String queryParameter(String name) {
@@ -267,6 +315,8 @@ final class TrackHandler extends Handler.Wrapper {
 
         private void overLimit(long retryAfter) {
             response.getHeaders().put(HttpHeader.RETRY_AFTER, String.valueOf(retryAfter));
+            // What Segment's browser library reads on a 429, in seconds as well.
+            response.getHeaders().put(RATE_LIMIT_RESET, String.valueOf(retryAfter));
             json(429, Map.of("error", "write key '" + writeKey.name() + "' is over its limit of " + writeKey.eventsPerSecond()
                     + " events/s; retry after " + retryAfter + " s"));
         }
@@ -295,6 +345,30 @@ final class TrackHandler extends Handler.Wrapper {
             headers.put(HttpHeader.CONTENT_LENGTH, answer.length);
             metrics.request(route, status);
             response.write(true, ByteBuffer.wrap(answer), callback);
+        }
+    }
+
+    /**
+     * The {@code writeKey} string of a JSON object body (a Segment message or batch, as Segment's browser library sends
+     * them); null when there is none or the body is not an object.
+     */
+    static String bodyWriteKey(byte[] body) {
+        try (JsonParser parser = JSON.createParser(body)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                return null;
+            }
+            for (JsonToken token = parser.nextToken(); token == JsonToken.FIELD_NAME; token = parser.nextToken()) {
+                boolean named = "writeKey".equals(parser.currentName());
+                JsonToken value = parser.nextToken();
+                if (named && value == JsonToken.VALUE_STRING) {
+                    return parser.getText();
+                }
+                parser.skipChildren();
+            }
+            return null;
+        }
+        catch (IOException e) {
+            return null;
         }
     }
 
