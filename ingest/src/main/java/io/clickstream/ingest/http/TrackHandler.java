@@ -76,7 +76,7 @@ final class TrackHandler extends Handler.Wrapper {
         String route = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
         return switch (route) {
             // Segment's browser library (analytics.js) posts to the short forms: /v1/t, /v1/p, ...
-            case "/v1/track", "/v1/page", "/v1/screen", "/v1/identify", "/v1/group", "/v1/alias", "/v1/batch",
+            case "/v1/track", "/v1/page", "/v1/screen", "/v1/identify", "/v1/group", "/v1/alias", "/v1/batch", "/v1/import",
                     "/v1/t", "/v1/p", "/v1/s", "/v1/i", "/v1/g", "/v1/a", "/v1/b" -> route;
             default -> null;
         };
@@ -95,7 +95,8 @@ final class TrackHandler extends Handler.Wrapper {
             case "/v1/identify", "/v1/i" -> "identify";
             case "/v1/group", "/v1/g" -> "group";
             case "/v1/alias", "/v1/a" -> "alias";
-            case "/v1/batch", "/v1/b" -> null;
+            // /v1/import: the batch route's older name, still used by some of Segment's libraries.
+            case "/v1/batch", "/v1/b", "/v1/import" -> null;
             default -> throw new IllegalArgumentException("not an event route: " + route);
         };
     }

@@ -21,6 +21,7 @@ class TrackHandlerTest {
         assertEquals("alias", TrackHandler.segmentType("/v1/a"));
         assertNull(TrackHandler.segmentType("/v1/b"), "a batch: each message names its type");
         assertNull(TrackHandler.segmentType("/v1/batch"));
+        assertNull(TrackHandler.segmentType("/v1/import"), "the batch route's older name");
     }
 
     @Test
