@@ -268,10 +268,14 @@ class IngestServerTest {
         assertEquals("https://lms.example.edu", allowed.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
         assertTrue(allowed.headers().allValues("Vary").contains("Origin"), allowed.headers().toString());
         assertEquals("application/json", allowed.headers().firstValue("Content-Type").orElse(""));
-        // Other methods on an event route are not events: Javalin answers them, and nothing is stored.
+        // Other methods on an event route are not events: 405 naming the method to use, and nothing is stored.
         HttpResponse<String> get = http.send(HttpRequest.newBuilder(uri("/v1/track")).header("Authorization", basic(WRITE_KEY)).build(),
                 HttpResponse.BodyHandlers.ofString());
-        assertTrue(get.statusCode() == 404 || get.statusCode() == 405, get.statusCode() + " " + get.body());
+        assertEquals(405, get.statusCode(), get.body());
+        assertEquals("POST, OPTIONS", get.headers().firstValue("Allow").orElse(""));
+        assertTrue(get.body().contains("/v1/track takes events with POST, not GET"), get.body());
+        assertEquals(405, http.send(HttpRequest.newBuilder(uri("/v1/b")).PUT(HttpRequest.BodyPublishers.ofString("{}")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode());
         assertEquals(1, sink.on("good").size());
     }
 

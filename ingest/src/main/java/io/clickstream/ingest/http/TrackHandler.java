@@ -107,10 +107,15 @@ final class TrackHandler extends Handler.Wrapper {
         if (crossOrigin.handle(request, response, callback, route != null)) {
             return true;
         }
-        if (route == null || !HttpMethod.POST.is(request.getMethod())) {
+        if (route == null) {
             return super.handle(request, response, callback);
         }
         Exchange exchange = new Exchange(request, response, callback, route);
+        if (!HttpMethod.POST.is(request.getMethod())) {
+            response.getHeaders().put(HttpHeader.ALLOW, "POST, OPTIONS");
+            exchange.json(405, Map.of("error", route + " takes events with POST, not " + request.getMethod()));
+            return true;
+        }
         try {
             exchange.start();
         }
