@@ -3,7 +3,6 @@ package io.clickstream.ingest.http;
 import static java.util.Objects.requireNonNull;
 
 import io.clickstream.ingest.config.AllowedOrigins;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
@@ -59,10 +58,7 @@ final class CrossOrigin {
             byte[] body = ("{\"error\":\"" + (origins.isEmpty() ? "no origin may call this collector from a browser page on another origin"
                     : "this origin may not call this collector from a browser")
                     + ": list it in INGEST_CORS_ORIGINS (ingest.http.cors-origins)\"}").getBytes(StandardCharsets.UTF_8);
-            response.setStatus(403);
-            answer.put(HttpHeader.CONTENT_TYPE, "application/json");
-            answer.put(HttpHeader.CONTENT_LENGTH, body.length);
-            response.write(true, ByteBuffer.wrap(body), callback);
+            TrackHandler.writeJson(response, callback, 403, body);
             return;
         }
         answer.put(HttpHeader.ACCESS_CONTROL_ALLOW_ORIGIN, origins.allowsAny() ? "*" : origin);

@@ -345,13 +345,18 @@ final class TrackHandler extends Handler.Wrapper {
 
         private void answer(int status, byte[] answer) {
             answered = true;
-            response.setStatus(status);
-            HttpFields.Mutable headers = response.getHeaders();
-            headers.put(HttpHeader.CONTENT_TYPE, "application/json");
-            headers.put(HttpHeader.CONTENT_LENGTH, answer.length);
             metrics.request(route, status);
-            response.write(true, ByteBuffer.wrap(answer), callback);
+            writeJson(response, callback, status, answer);
         }
+    }
+
+    /** Writes a whole JSON answer with Jetty's non-blocking write; {@code callback} completes the exchange. */
+    static void writeJson(Response response, Callback callback, int status, byte[] json) {
+        response.setStatus(status);
+        HttpFields.Mutable headers = response.getHeaders();
+        headers.put(HttpHeader.CONTENT_TYPE, "application/json");
+        headers.put(HttpHeader.CONTENT_LENGTH, json.length);
+        response.write(true, ByteBuffer.wrap(json), callback);
     }
 
     /**
