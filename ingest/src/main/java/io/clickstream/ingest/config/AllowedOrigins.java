@@ -26,10 +26,6 @@ public final class AllowedOrigins {
         this.subdomainsOf = subdomainsOf;
     }
 
-    public static AllowedOrigins none() {
-        return NONE;
-    }
-
     /** Reads the configured origins; one that is not an origin fails with the accepted forms. */
     public static AllowedOrigins parse(List<String> configured) {
         boolean any = false;
