@@ -411,7 +411,7 @@ class IngestServerTest {
         assertEquals("https://lms.example.edu", preflight.headers().firstValue("Access-Control-Allow-Origin").orElse(""));
         assertEquals("POST", preflight.headers().firstValue("Access-Control-Allow-Methods").orElse(""));
         assertEquals("authorization,content-type", preflight.headers().firstValue("Access-Control-Allow-Headers").orElse(""));
-        assertEquals("600", preflight.headers().firstValue("Access-Control-Max-Age").orElse(""));
+        assertEquals("7200", preflight.headers().firstValue("Access-Control-Max-Age").orElse(""));
         HttpResponse<String> strangerPreflight = preflight("/v1/track", "https://evil.example", "POST");
         assertEquals(403, strangerPreflight.statusCode());
         assertTrue(strangerPreflight.body().contains("INGEST_CORS_ORIGINS"), strangerPreflight.body());
