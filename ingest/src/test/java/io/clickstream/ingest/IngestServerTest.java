@@ -276,6 +276,10 @@ class IngestServerTest {
         assertTrue(get.body().contains("/v1/track takes events with POST, not GET"), get.body());
         assertEquals(405, http.send(HttpRequest.newBuilder(uri("/v1/b")).PUT(HttpRequest.BodyPublishers.ofString("{}")).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode());
+        HttpResponse<String> options = http.send(HttpRequest.newBuilder(uri("/v1/track")).method("OPTIONS", HttpRequest.BodyPublishers.noBody())
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(204, options.statusCode());
+        assertEquals("POST, OPTIONS", options.headers().firstValue("Allow").orElse(""));
         assertEquals(1, sink.on("good").size());
     }
 

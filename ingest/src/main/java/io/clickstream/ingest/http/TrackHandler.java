@@ -113,7 +113,15 @@ final class TrackHandler extends Handler.Wrapper {
         Exchange exchange = new Exchange(request, response, callback, route);
         if (!HttpMethod.POST.is(request.getMethod())) {
             response.getHeaders().put(HttpHeader.ALLOW, "POST, OPTIONS");
-            exchange.json(405, Map.of("error", route + " takes events with POST, not " + request.getMethod()));
+            if (HttpMethod.OPTIONS.is(request.getMethod())) {
+                // Not a CORS preflight (those are answered above): what the route takes.
+                response.setStatus(204);
+                metrics.request(route, 204);
+                response.write(true, org.eclipse.jetty.util.BufferUtil.EMPTY_BUFFER, callback);
+            }
+            else {
+                exchange.json(405, Map.of("error", route + " takes events with POST, not " + request.getMethod()));
+            }
             return true;
         }
         try {
