@@ -39,13 +39,11 @@ public final class IngestApp implements AutoCloseable {
     private final EventSink sink;
     private final IngestServer server;
     private final LiveView liveView;
-    private final LiveApi liveApi;
 
-    private IngestApp(EventSink sink, IngestServer server, LiveView liveView, LiveApi liveApi) {
+    private IngestApp(EventSink sink, IngestServer server, LiveView liveView) {
         this.sink = sink;
         this.server = server;
         this.liveView = liveView;
-        this.liveApi = liveApi;
     }
 
     /** Builds every resource from the configuration and starts listening. */
@@ -103,19 +101,18 @@ public final class IngestApp implements AutoCloseable {
         if (demoWriteKey != null) {
             LOG.info("demo LMS on http://{}:{}/demo/ sending with write key {}", config.http().host(), server.port(), demoWriteKey.name());
         }
-        return new IngestApp(sink, server, liveView, liveApi);
+        return new IngestApp(sink, server, liveView);
     }
 
     public int port() {
         return server.port();
     }
 
-    /** Stops taking requests first, then flushes what the producer still holds. */
+    /** Stops taking requests first (the live streams ended), then flushes what the producer still holds. */
     @Override
     public void close() {
         server.close();
-        if (liveApi != null) {
-            liveApi.close();
+        if (liveView != null) {
             liveView.close();
         }
         sink.close();

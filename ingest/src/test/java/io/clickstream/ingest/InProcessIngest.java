@@ -37,6 +37,7 @@ final class InProcessIngest implements AutoCloseable {
     /** The live view the analytics routes serve; tests apply live-topic records to it directly. */
     final LiveState liveState = new LiveState(mapper, Duration.ofMinutes(5));
     final LiveApi liveApi = new LiveApi(liveState, mapper, System::currentTimeMillis, "");
+    private boolean closed;
 
     InProcessIngest() {
         this(List.of("https://lms.example.edu"));
@@ -63,9 +64,13 @@ final class InProcessIngest implements AutoCloseable {
         return "Basic " + Base64.getEncoder().encodeToString((key + ":").getBytes(StandardCharsets.UTF_8));
     }
 
+    /** Closes once; a second call does nothing. */
     @Override
     public void close() {
-        server.close();
-        liveApi.close();
+        if (!closed) {
+            closed = true;
+            server.close();
+            liveApi.close();
+        }
     }
 }

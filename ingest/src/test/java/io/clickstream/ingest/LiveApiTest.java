@@ -92,6 +92,25 @@ class LiveApiTest {
     }
 
     @Test
+    void stoppingEndsOpenStreamsInsteadOfWaitingForThem() throws Exception {
+        HttpResponse<InputStream> stream = http.send(HttpRequest.newBuilder(uri("/analytics/stream")).header("Accept", "text/event-stream").build(),
+                HttpResponse.BodyHandlers.ofInputStream());
+        BufferedReader lines = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8));
+        String line;
+        do {
+            line = lines.readLine();
+        } while (line != null && !line.startsWith("data: "));
+        assertTrue(line != null, "the stream's first snapshot");
+        // The dashboard stays open: the stop ends its stream rather than wait the drain timeout (10 s here) for it.
+        long started = System.nanoTime();
+        ingest.close();
+        assertTrue(Duration.ofNanos(System.nanoTime() - started).toMillis() < 5000, "the stop waited for the open stream");
+        while (line != null) {
+            line = lines.readLine();
+        }
+    }
+
+    @Test
     void readTokenGuardsTheApiWhenConfigured() throws Exception {
         LiveApi guarded = new LiveApi(new LiveState(mapper, Duration.ofMinutes(5)), mapper, System::currentTimeMillis, "reader-token-42");
         io.javalin.Javalin app = io.javalin.Javalin.create(guarded::addRoutes).start(0);

@@ -29,6 +29,7 @@ public final class IngestServer implements AutoCloseable {
             "/analytics/snapshot", "/analytics/stream", "/demo/config.json");
 
     private final Javalin app;
+    private final LiveApi liveApi;
     private final ObjectMapper mapper;
     private final TrackService service;
 
@@ -45,6 +46,7 @@ public final class IngestServer implements AutoCloseable {
         this.service = requireNonNull(service, "service is null");
         requireNonNull(writeKeys, "writeKeys is null");
         requireNonNull(metrics, "metrics is null");
+        this.liveApi = liveApi;
         this.app = Javalin.create(javalin -> {
             javalin.jetty.host = config.host();
             javalin.jetty.port = config.port();
@@ -96,8 +98,16 @@ public final class IngestServer implements AutoCloseable {
         return app.port();
     }
 
+    /**
+     * Ends the live streams, then stops gracefully: new requests are refused, those in flight get up to the drain
+     * timeout to be answered. A live stream never ends on its own, so the stop would wait its whole drain timeout for
+     * every open dashboard.
+     */
     @Override
     public void close() {
+        if (liveApi != null) {
+            liveApi.close();
+        }
         app.stop();
     }
 

@@ -36,6 +36,8 @@ public final class LiveApi implements AutoCloseable {
     private final LongSupplier clock;
     private final byte[] readTokenDigest;
     private final Set<SseClient> streams = ConcurrentHashMap.newKeySet();
+    /** Set by {@link #close}: a stream opened afterwards is ended at once. */
+    private volatile boolean closed;
     private final ScheduledExecutorService pusher = Executors.newSingleThreadScheduledExecutor(runnable -> {
         Thread thread = new Thread(runnable, "live-stream");
         thread.setDaemon(true);
@@ -80,6 +82,12 @@ public final class LiveApi implements AutoCloseable {
             client.keepAlive();
             client.onClose(() -> streams.remove(client));
             streams.add(client);
+            // Checked after adding: close() either sees this stream or this sees closed.
+            if (closed) {
+                streams.remove(client);
+                client.close();
+                return;
+            }
             // A new dashboard shows numbers at once, not a second later.
             client.sendEvent("snapshot", snapshotText());
         });
@@ -172,8 +180,14 @@ public final class LiveApi implements AutoCloseable {
         }
     }
 
+    /**
+     * Stops the pushes and ends every open stream (a dashboard's EventSource then reconnects elsewhere); streams opened
+     * later are ended at once. Open streams never end on their own, so the server's graceful stop, which waits for the
+     * requests in flight, needs this first.
+     */
     @Override
     public void close() {
+        closed = true;
         pusher.shutdownNow();
         streams.forEach(SseClient::close);
         streams.clear();
