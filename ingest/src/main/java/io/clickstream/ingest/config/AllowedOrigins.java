@@ -17,10 +17,12 @@ public final class AllowedOrigins {
 
     private final boolean any;
     private final Set<String> exact;
-    /** For {@code scheme://*.domain[:port]}: {@code scheme://}, {@code .domain} and {@code [:port]}. */
-    private final List<String[]> subdomainsOf;
+    private final List<Subdomains> subdomainsOf;
 
-    private AllowedOrigins(boolean any, Set<String> exact, List<String[]> subdomainsOf) {
+    /** {@code scheme://*.domain[:port]} as {@code scheme://}, {@code .domain} and {@code :port} (empty for the default). */
+    private record Subdomains(String scheme, String domain, String port) {}
+
+    private AllowedOrigins(boolean any, Set<String> exact, List<Subdomains> subdomainsOf) {
         this.any = any;
         this.exact = exact;
         this.subdomainsOf = subdomainsOf;
@@ -30,7 +32,7 @@ public final class AllowedOrigins {
     public static AllowedOrigins parse(List<String> configured) {
         boolean any = false;
         Set<String> exact = new java.util.LinkedHashSet<>();
-        List<String[]> subdomainsOf = new ArrayList<>();
+        List<Subdomains> subdomainsOf = new ArrayList<>();
         for (String origin : configured) {
             if (origin.equals("*")) {
                 any = true;
@@ -48,8 +50,8 @@ public final class AllowedOrigins {
             else {
                 String hostAndPort = canonical.substring(wildcard + 4);
                 int port = hostAndPort.lastIndexOf(':');
-                subdomainsOf.add(new String[] {canonical.substring(0, wildcard + 3),
-                        port > 0 ? hostAndPort.substring(0, port) : hostAndPort, port > 0 ? hostAndPort.substring(port) : ""});
+                subdomainsOf.add(new Subdomains(canonical.substring(0, wildcard + 3),
+                        port > 0 ? hostAndPort.substring(0, port) : hostAndPort, port > 0 ? hostAndPort.substring(port) : ""));
             }
         }
         return any || !exact.isEmpty() || !subdomainsOf.isEmpty() ? new AllowedOrigins(any, Set.copyOf(exact), List.copyOf(subdomainsOf)) : NONE;
@@ -83,10 +85,10 @@ public final class AllowedOrigins {
         if (exact.contains(canonical)) {
             return true;
         }
-        for (String[] pattern : subdomainsOf) {
-            String scheme = pattern[0];
-            String domain = pattern[1];
-            String port = pattern[2];
+        for (Subdomains pattern : subdomainsOf) {
+            String scheme = pattern.scheme();
+            String domain = pattern.domain();
+            String port = pattern.port();
             if (canonical.startsWith(scheme) && canonical.endsWith(domain + port)) {
                 int hostLength = canonical.length() - scheme.length() - port.length();
                 String host = canonical.substring(scheme.length(), scheme.length() + hostLength);
@@ -172,7 +174,7 @@ public final class AllowedOrigins {
             all.add("*");
         }
         all.addAll(exact);
-        subdomainsOf.forEach(pattern -> all.add(pattern[0] + "*" + pattern[1] + pattern[2]));
+        subdomainsOf.forEach(pattern -> all.add(pattern.scheme() + "*" + pattern.domain() + pattern.port()));
         return all.toString();
     }
 }

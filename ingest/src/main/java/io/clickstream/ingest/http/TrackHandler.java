@@ -71,34 +71,37 @@ final class TrackHandler extends Handler.Wrapper {
         this.crossOrigin = new CrossOrigin(corsOrigins);
     }
 
+    /**
+     * Each event route with the Segment message type it implies ({@link #segmentType}). Segment's browser library
+     * (analytics.js) posts to the short forms (/v1/t, /v1/p, ...); /v1/import is the batch route's older name, still
+     * used by some of Segment's libraries.
+     */
+    private static final Map<String, String> ROUTE_TYPES = Map.ofEntries(
+            Map.entry("/v1/track", "track"), Map.entry("/v1/t", "track"),
+            Map.entry("/v1/page", "page"), Map.entry("/v1/p", "page"),
+            Map.entry("/v1/screen", "screen"), Map.entry("/v1/s", "screen"),
+            Map.entry("/v1/identify", "identify"), Map.entry("/v1/i", "identify"),
+            Map.entry("/v1/group", "group"), Map.entry("/v1/g", "group"),
+            Map.entry("/v1/alias", "alias"), Map.entry("/v1/a", "alias"),
+            Map.entry("/v1/batch", "batch"), Map.entry("/v1/b", "batch"), Map.entry("/v1/import", "batch"));
+
     /** The route a path names (a trailing slash ignored, as Javalin does), or null when it is not an event route. */
     static String route(String path) {
         String route = path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
-        return switch (route) {
-            // Segment's browser library (analytics.js) posts to the short forms: /v1/t, /v1/p, ...
-            case "/v1/track", "/v1/page", "/v1/screen", "/v1/identify", "/v1/group", "/v1/alias", "/v1/batch", "/v1/import",
-                    "/v1/t", "/v1/p", "/v1/s", "/v1/i", "/v1/g", "/v1/a", "/v1/b" -> route;
-            default -> null;
-        };
+        return ROUTE_TYPES.containsKey(route) ? route : null;
     }
 
     /**
-     * What {@link TrackService#prepare} takes for a route: "track" (an LMS event or batch, or a Segment message, by
-     * shape), the Segment message type the route implies ("page", "screen", "identify", "group", "alias"), or null for
-     * a Segment batch.
+     * What {@link TrackService#prepare} takes for an event route: "track" (an LMS event or batch, or a Segment message,
+     * by shape), the Segment message type the route implies ("page", "screen", "identify", "group", "alias"), or null
+     * for a Segment batch.
      */
     static String segmentType(String route) {
-        return switch (route) {
-            case "/v1/track", "/v1/t" -> "track";
-            case "/v1/page", "/v1/p" -> "page";
-            case "/v1/screen", "/v1/s" -> "screen";
-            case "/v1/identify", "/v1/i" -> "identify";
-            case "/v1/group", "/v1/g" -> "group";
-            case "/v1/alias", "/v1/a" -> "alias";
-            // /v1/import: the batch route's older name, still used by some of Segment's libraries.
-            case "/v1/batch", "/v1/b", "/v1/import" -> null;
-            default -> throw new IllegalArgumentException("not an event route: " + route);
-        };
+        String type = ROUTE_TYPES.get(route);
+        if (type == null) {
+            throw new IllegalArgumentException("not an event route: " + route);
+        }
+        return type.equals("batch") ? null : type;
     }
 
     @Override
