@@ -251,43 +251,72 @@ class StreamingFaultIT {
 
     @Test
     @Order(5)
-    void theClusterJarRunsTheStreamWithOnlyWhatASparkDistributionProvides() throws Exception {
-        Path home = stack.settings().home();
-        Path target = home.resolve("spark-jobs").resolve("target");
+    void theClusterJarRunsTheStreamOnASparkStandaloneClusterOutsideUtc() throws Exception {
         Path clusterJar;
-        try (java.util.stream.Stream<Path> jars = java.nio.file.Files.list(target)) {
+        try (java.util.stream.Stream<Path> jars = java.nio.file.Files.list(stack.settings().home().resolve("spark-jobs").resolve("target"))) {
             clusterJar = jars.filter(jar -> jar.getFileName().toString().endsWith("-cluster.jar")).findFirst().orElseThrow();
         }
-        // What the cluster jar carries, and S3A (from the cluster's image): left out of the "Spark distribution".
-        List<String> carried = List.of("delta-", "spark-sql-kafka", "spark-token-provider", "kafka-clients", "commons-pool2", "config-",
-                "micrometer-", "prometheus-metrics", "HdrHistogram", "LatencyUtils", "yauaa", "prefixmap", "caffeine", "maxmind-db",
-                "event-schema", "hadoop-aws", "analyticsaccelerator", "wildfly-openssl");
-        List<String> classpath = new ArrayList<>(List.of(clusterJar.toString()));
-        List<String> awsSdk;
-        try (java.util.stream.Stream<Path> jars = java.nio.file.Files.list(target.resolve("lib"))) {
-            List<Path> lib = jars.toList();
-            awsSdk = lib.stream().map(jar -> jar.getFileName().toString()).filter(name -> name.matches("[a-z-]+-2\\.29\\.\\d+\\.jar")).toList();
-            lib.stream().filter(jar -> carried.stream().noneMatch(jar.getFileName().toString()::startsWith))
-                    .filter(jar -> !awsSdk.contains(jar.getFileName().toString())).forEach(jar -> classpath.add(jar.toString()));
-        }
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Duser.timezone=UTC"));
-        command.addAll(io.clickstream.stack.Modules.sparkJvmOptions());
-        command.addAll(List.of("-cp", String.join(java.io.File.pathSeparator, classpath), "io.clickstream.jobs.streaming.StreamingJob"));
-        Path lake = stack.workDir().resolve("cluster-jar-lake");
+        // Nodes whose local date is not today's UTC date: a day or a timestamp taken from the JVM's zone would land elsewhere.
+        String zone = java.time.LocalTime.now(ZoneOffset.UTC).getHour() >= 12 ? "Pacific/Kiritimati" : "Etc/GMT+12";
+        Path lake = stack.workDir().resolve("cluster-lake");
         Map<String, String> environment = Map.of("CLICKSTREAM_LAKE_ROOT", lake.toString(), "CLICKSTREAM_METRICS_PORT", "-1", "ENRICHED_TOPIC", "");
-        io.clickstream.stack.ChildProcess job = stack.startJob("streaming-cluster-jar", command, environment);
-        Await.until("the cluster jar's stream caught up", Duration.ofMinutes(4), () -> {
-            assertTrue(job.isAlive(), () -> "the streaming job from the cluster jar stopped\n" + job.tail());
-            return stack.runJob("status-cluster-jar", "io.clickstream.jobs.monitoring.PipelineStatus", List.of(), environment, Duration.ofMinutes(2))
-                    .stream().anyMatch(line -> line.startsWith("clickstream_lake") && line.endsWith("lag 0 records"));
-        }, true);
-        long written = java.nio.file.Files.readAllLines(job.log()).stream().filter(line -> line.contains(" appended + "))
-                .mapToLong(line -> {
-                    java.util.regex.Matcher counts = java.util.regex.Pattern.compile("silver (\\d+) appended \\+ (\\d+) checked").matcher(line);
-                    return counts.find() ? Long.parseLong(counts.group(1)) + Long.parseLong(counts.group(2)) : 0;
-                }).sum();
-        assertEquals(stack.queryLong("SELECT count(*) FROM " + SILVER), written, "every event, enriched (YAUAA, DB-IP) from the cluster jar");
-        job.close();
+        try (SparkStandalone cluster = SparkStandalone.start(stack, zone, 2, "2g")) {
+            io.clickstream.stack.ChildProcess job = cluster.submit("streaming-on-cluster", "client", "io.clickstream.jobs.streaming.StreamingJob",
+                    clusterJar, List.of(), environment);
+            Await.until("the stream on the cluster caught up", Duration.ofMinutes(5), () -> {
+                assertTrue(job.isAlive(), () -> "the streaming job on the cluster stopped (executors' logs under spark-standalone/work)\n" + job.tail());
+                return stack.runJob("status-cluster", "io.clickstream.jobs.monitoring.PipelineStatus", List.of(), environment, Duration.ofMinutes(2))
+                        .stream().anyMatch(line -> line.startsWith("clickstream_lake") && line.endsWith("lag 0 records"));
+            }, true);
+            job.close();
+            assertTrue(cluster.executorLogs().contains("Running task"), "the batches ran in the worker's executors");
+
+            // A batch job with its driver on the cluster too (spark-submit --deploy-mode cluster): gold's sessions of these days.
+            LocalDate today = LocalDate.now(ZoneOffset.UTC);
+            List<String> days = List.of("--date", today.minusDays(1).toString(), "--to", today.toString());
+            io.clickstream.stack.ChildProcess gold = cluster.submit("sessions-on-cluster", "cluster", "io.clickstream.jobs.gold.GoldCli", clusterJar,
+                    concat(List.of("sessions"), days), environment);
+            assertEquals(0, gold.awaitExit(Duration.ofMinutes(5)), () -> "the sessions job on the cluster failed\n" + gold.tail() + "\n" + cluster.driverLogs());
+            assertTrue(cluster.driverLogs().contains("sessions " + today + ": "), cluster::driverLogs);
+            stack.runJob("sessions", "io.clickstream.jobs.gold.GoldCli", concat(List.of("sessions"), days), Duration.ofMinutes(5));
+        }
+        // The same table as the local job's, enriched (YAUAA and DB-IP from the cluster jar) and dated in UTC.
+        try (java.sql.Connection connection = stack.trino().connect(); java.sql.Statement statement = connection.createStatement()) {
+            statement.execute("CALL delta.system.register_table(schema_name => 'silver', table_name => 'clickstream_processed_on_cluster',"
+                    + " table_location => '" + io.clickstream.stack.TrinoServer.localUri(lake.resolve("silver").resolve("clickstream_processed")) + "')");
+        }
+        String snapshot = "SELECT count(*) AS events, to_hex(checksum(event_id)) AS ids, to_hex(checksum(event_date)) AS days,"
+                + " to_hex(checksum(event_timestamp)) AS times, to_hex(checksum(session_key)) AS sessions, to_hex(checksum(country)) AS countries,"
+                + " to_hex(checksum(device_class)) AS devices, to_hex(checksum(is_bot)) AS bots, to_hex(checksum(is_late)) AS late FROM ";
+        assertEquals(stack.query(snapshot + SILVER), stack.query(snapshot + "delta.silver.clickstream_processed_on_cluster"));
+        assertEquals(bronzeDays(stack.settings().lakeRoot()), bronzeDays(lake), "bronze's day folders are UTC days");
+
+        try (java.sql.Connection connection = stack.trino().connect(); java.sql.Statement statement = connection.createStatement()) {
+            for (Map.Entry<String, Path> sessions : Map.of("sessions_local_run", stack.settings().lakeRoot(), "sessions_on_cluster", lake).entrySet()) {
+                statement.execute("CALL delta.system.register_table(schema_name => 'gold', table_name => '" + sessions.getKey() + "', table_location => '"
+                        + io.clickstream.stack.TrinoServer.localUri(sessions.getValue().resolve("gold").resolve("sessions")) + "')");
+            }
+        }
+        String sessions = "SELECT count(*) AS sessions, to_hex(checksum(session_key)) AS keys, to_hex(checksum(session_date)) AS days,"
+                + " to_hex(checksum(session_start)) AS starts, to_hex(checksum(events)) AS events FROM delta.gold.";
+        List<Map<String, Object>> local = stack.query(sessions + "sessions_local_run");
+        assertTrue((Long) local.get(0).get("sessions") > 0, local::toString);
+        assertEquals(local, stack.query(sessions + "sessions_on_cluster"), "the sessions job built the same table on the cluster");
+    }
+
+    private static List<String> concat(List<String> first, List<String> second) {
+        List<String> all = new ArrayList<>(first);
+        all.addAll(second);
+        return all;
+    }
+
+    /** Bronze's YYYY/MM/DD folders under a lake. */
+    private static Set<String> bronzeDays(Path lake) throws java.io.IOException {
+        Path raw = lake.resolve("raw").resolve("clickstream");
+        try (java.util.stream.Stream<Path> folders = java.nio.file.Files.walk(raw, 3)) {
+            return folders.filter(folder -> raw.relativize(folder).getNameCount() == 3).map(folder -> raw.relativize(folder).toString())
+                    .collect(java.util.stream.Collectors.toSet());
+        }
     }
 
     /** The local S3 server's key pair: test fixtures, handed to the jobs through the environment as real keys would be. */
