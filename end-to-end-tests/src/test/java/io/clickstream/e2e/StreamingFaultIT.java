@@ -241,7 +241,42 @@ class StreamingFaultIT {
             }
             String compare = "SELECT count(*) AS events, to_hex(checksum(event_id)) AS ids, to_hex(checksum(country)) AS countries FROM ";
             assertEquals(stack.query(compare + SILVER), stack.query(compare + "s3lake.silver.clickstream_processed"));
+            // In production these run beside the stream; here after it, so that the counts below are exact.
             onS3.close();
+
+            // The maintenance job (OPTIMIZE, VACUUM) on the bucket's tables.
+            String today = LocalDate.now(ZoneOffset.UTC).toString();
+            List<String> maintenance = stack.runJob("maintenance-s3", "io.clickstream.jobs.gold.GoldCli", List.of("maintenance", "--date", today),
+                    environment, Duration.ofMinutes(5));
+            assertTrue(maintenance.stream().anyMatch(line -> line.matches("maintenance " + today + ": [1-9]\\d* tables: compacted .*")),
+                    maintenance::toString);
+
+            // A GDPR erase on the bucket: silver and bronze's gzip objects rewritten without the student, the rest kept.
+            io.clickstream.schema.Pseudonymiser pseudonymiser = new io.clickstream.schema.Pseudonymiser(stack.settings().pseudonymisationKey());
+            String pseudonym = pseudonymiser.pseudonymise("test-student-3");
+            String another = pseudonymiser.pseudonymise("test-student-4");
+            Path bronze = objects.resolve("lake/lake/raw/clickstream");   // s3proxy keeps each object as a file named by its key
+            String student = "SELECT count(*) FROM s3lake.silver.clickstream_processed WHERE student_id = '" + pseudonym + "'";
+            long silverBefore = stack.queryLong("SELECT count(*) FROM s3lake.silver.clickstream_processed");
+            long studentsRows = stack.queryLong(student);
+            long bronzeBefore = linesContaining(bronze, pseudonym);
+            long anotherBefore = linesContaining(bronze, another);
+            assertTrue(studentsRows > 0 && bronzeBefore > 0 && anotherBefore > 0, "both students are on S3 before the erase");
+            List<String> erase = stack.runJob("erase-s3", "io.clickstream.jobs.privacy.EraseJob", List.of("--pseudonym", pseudonym), environment,
+                    Duration.ofMinutes(5));
+            Map<String, Long> removed = new java.util.HashMap<>();
+            for (String line : erase) {
+                java.util.regex.Matcher place = java.util.regex.Pattern.compile("^  (.+?)\\s+(\\d+) (rows|records)$").matcher(line);
+                if (place.matches()) {
+                    removed.put(place.group(1), Long.parseLong(place.group(2)));
+                }
+            }
+            assertEquals(studentsRows, removed.get("silver.clickstream_processed"), erase::toString);
+            assertEquals(bronzeBefore, removed.get("bronze (raw/clickstream)"), erase::toString);
+            assertEquals(0, stack.queryLong(student), "silver on S3 holds nothing of the student");
+            assertEquals(silverBefore - studentsRows, stack.queryLong("SELECT count(*) FROM s3lake.silver.clickstream_processed"));
+            assertEquals(0, linesContaining(bronze, pseudonym), "bronze on S3 holds nothing of the student");
+            assertEquals(anotherBefore, linesContaining(bronze, another), "bronze on S3 keeps the other students' records");
         }
         finally {
             s3.destroy();
@@ -308,6 +343,20 @@ class StreamingFaultIT {
         List<String> all = new ArrayList<>(first);
         all.addAll(second);
         return all;
+    }
+
+    /** Records of bronze's gzip JSON files under {@code folder} that contain {@code text}. */
+    private static long linesContaining(Path folder, String text) throws java.io.IOException {
+        long found = 0;
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(folder)) {
+            for (Path file : files.filter(file -> file.getFileName().toString().endsWith(".gz")).toList()) {
+                try (java.io.BufferedReader lines = new java.io.BufferedReader(new java.io.InputStreamReader(
+                        new java.util.zip.GZIPInputStream(java.nio.file.Files.newInputStream(file)), java.nio.charset.StandardCharsets.UTF_8))) {
+                    found += lines.lines().filter(line -> line.contains(text)).count();
+                }
+            }
+        }
+        return found;
     }
 
     /** Bronze's YYYY/MM/DD folders under a lake. */
