@@ -46,7 +46,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * SIGKILL in the middle of the load and a restart, poison records written straight to the topic,
  * its checkpoint deleted, and silver rebuilt from bronze. After each, silver holds every accepted
  * event exactly once; the status command, the Prometheus endpoint, pipeline_metrics and the
- * enriched topic report what happened.
+ * enriched topic report what happened. Then the same jobs elsewhere, only configuration differing:
+ * on a real S3 API server (the stream, maintenance, an erase) and, from the cluster jar, on a Spark
+ * standalone cluster outside UTC; each builds the same tables.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StreamingFaultIT {
