@@ -267,8 +267,9 @@ class StreamingFaultIT {
             List<String> erase = stack.runJob("erase-s3", "io.clickstream.jobs.privacy.EraseJob", List.of("--pseudonym", pseudonym), environment,
                     Duration.ofMinutes(5));
             Map<String, Long> removed = new java.util.HashMap<>();
+            java.util.regex.Pattern reportLine = java.util.regex.Pattern.compile("^  (.+?)\\s+(\\d+) (rows|records)$");
             for (String line : erase) {
-                java.util.regex.Matcher place = java.util.regex.Pattern.compile("^  (.+?)\\s+(\\d+) (rows|records)$").matcher(line);
+                java.util.regex.Matcher place = reportLine.matcher(line);
                 if (place.matches()) {
                     removed.put(place.group(1), Long.parseLong(place.group(2)));
                 }
@@ -310,12 +311,12 @@ class StreamingFaultIT {
 
             // A batch job with its driver on the cluster too (spark-submit --deploy-mode cluster): gold's sessions of these days.
             LocalDate today = LocalDate.now(ZoneOffset.UTC);
-            List<String> days = List.of("--date", today.minusDays(1).toString(), "--to", today.toString());
+            List<String> sessions = List.of("sessions", "--date", today.minusDays(1).toString(), "--to", today.toString());
             io.clickstream.stack.ChildProcess gold = cluster.submit("sessions-on-cluster", "cluster", "io.clickstream.jobs.gold.GoldCli", clusterJar,
-                    concat(List.of("sessions"), days), environment);
+                    sessions, environment);
             assertEquals(0, gold.awaitExit(Duration.ofMinutes(5)), () -> "the sessions job on the cluster failed\n" + gold.tail() + "\n" + cluster.driverLogs());
             assertTrue(cluster.driverLogs().contains("sessions " + today + ": "), cluster::driverLogs);
-            stack.runJob("sessions", "io.clickstream.jobs.gold.GoldCli", concat(List.of("sessions"), days), Duration.ofMinutes(5));
+            stack.runJob("sessions", "io.clickstream.jobs.gold.GoldCli", sessions, Duration.ofMinutes(5));
         }
         // The same table as the local job's, enriched (YAUAA and DB-IP from the cluster jar) and dated in UTC.
         try (java.sql.Connection connection = stack.trino().connect(); java.sql.Statement statement = connection.createStatement()) {
@@ -339,12 +340,6 @@ class StreamingFaultIT {
         List<Map<String, Object>> local = stack.query(sessions + "sessions_local_run");
         assertTrue((Long) local.get(0).get("sessions") > 0, local::toString);
         assertEquals(local, stack.query(sessions + "sessions_on_cluster"), "the sessions job built the same table on the cluster");
-    }
-
-    private static List<String> concat(List<String> first, List<String> second) {
-        List<String> all = new ArrayList<>(first);
-        all.addAll(second);
-        return all;
     }
 
     /** Records of bronze's gzip JSON files under {@code folder} that contain {@code text}. */

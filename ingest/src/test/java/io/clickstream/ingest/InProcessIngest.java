@@ -64,13 +64,12 @@ final class InProcessIngest implements AutoCloseable {
         return "Basic " + Base64.getEncoder().encodeToString((key + ":").getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Closes once; a second call does nothing. */
+    /** Closes once (the server ends the live API's streams); a second call does nothing. */
     @Override
     public void close() {
         if (!closed) {
             closed = true;
             server.close();
-            liveApi.close();
         }
     }
 }
