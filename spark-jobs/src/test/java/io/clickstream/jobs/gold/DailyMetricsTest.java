@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -72,5 +73,19 @@ class DailyMetricsTest {
         Row row = spark.read().format("delta").load(new LakePaths(config.lakeRoot()).goldDailyMetrics()).first();
         assertEquals(0L, row.<Long>getAs("active_users_30d"));
         assertTrue(row.isNullAt(row.fieldIndex("bounce_rate")), "no sessions: no bounce rate");
+    }
+
+    @Test
+    void theTopListsTakeTheBestNBeforeTheirOneUnpartitionedWindow() {
+        // Ranking a whole day in one window would move every page (or term) to one task; Spark takes the best N first
+        // (a top-N sort, or a limit per window group), which is why the jobs' logging silences WindowExec's warning.
+        Dataset<Row> events = spark.sql("SELECT IF(id % 2 = 0, 'page_view', 'search') AS event_name, concat('/page/', id % 40) AS page_url, "
+                + "concat('term ', id % 30) AS query, concat('student-', id % 7) AS student_id FROM range(0, 2000, 1, 4)");
+        LocalDate day = LocalDate.parse("2026-11-20");
+        for (Dataset<Row> top : List.of(DailyMetrics.topPages(events, day, 5), DailyMetrics.searchTerms(events, day, 5))) {
+            String plan = top.queryExecution().executedPlan().toString();
+            assertTrue(plan.contains("TakeOrderedAndProject(limit=5,") || plan.contains("WindowGroupLimit"), plan);
+            assertEquals(List.of(1, 2, 3, 4, 5), top.collectAsList().stream().map(row -> row.<Integer>getAs("rank")).toList());
+        }
     }
 }
