@@ -5,7 +5,7 @@ this is the smallest honest client: POST the statement to /v1/statement, follow 
 the query is finished, collect `columns` and `data`, raise with Trino's message when the query
 fails. Standard library plus pandas only.
 
-Configuration from the environment: TRINO_SERVER (default http://localhost:8080), TRINO_USER
+Configuration from the environment: TRINO_SERVER (default http://localhost:8081), TRINO_USER
 (default "notebook"), TRINO_CATALOG (default "delta"), TRINO_SCHEMA (default "gold").
 """
 import json
@@ -18,7 +18,7 @@ import pandas as pd
 
 def query(sql, server=None, user=None, catalog=None, schema=None, timeout=60):
     """Runs one SQL statement and returns its rows as a pandas DataFrame (column names and order as Trino gives them)."""
-    server = (server or os.environ.get("TRINO_SERVER", "http://localhost:8080")).rstrip("/")
+    server = (server or os.environ.get("TRINO_SERVER", "http://localhost:8081")).rstrip("/")
     headers = {
         "X-Trino-User": user or os.environ.get("TRINO_USER", "notebook"),
         "X-Trino-Catalog": catalog or os.environ.get("TRINO_CATALOG", "delta"),

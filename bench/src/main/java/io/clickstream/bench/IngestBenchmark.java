@@ -44,8 +44,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * by default: issue #3's target, where its p99 is measured). {@code wrk} is the load generator process; its Lua hooks
  * pace the requests and print exact p50/p95/p99.
  *
- * <p>How to run: {@code bench/ingest [--seconds N] [--warmup N] [--single-rate N]} (each workload runs {@code warmup}
- * seconds first, unmeasured; {@code --single-rate 0} leaves out the paced run). Prints a table and the ratio of batched
+ * <p>How to run: {@code bench/ingest [--seconds N] [--warmup N] [--batch-connections N] [--single-connections N]
+ * [--single-rate N]} (each workload runs {@code warmup} seconds first, unmeasured; {@code --single-rate 0} leaves out
+ * the paced run). Prints a table and the ratio of batched
  * ingest to the raw producer.
  */
 public final class IngestBenchmark {

@@ -32,6 +32,9 @@ import java.util.concurrent.CountDownLatch;
  *       {@code simulate --day YYYY-MM-DD [--events N]}: a historic day written straight into silver.</li>
  *   <li>{@code sql "QUERY"}: runs a query on the running stack's Trino and prints the rows.</li>
  *   <li>{@code status}: the streaming queries' last batch and consumer lag per partition (see PipelineStatus).</li>
+ *   <li>{@code job NAME [ARGS]}: one Spark job (streaming, live, replay, a gold job, maintenance...) as its own process.</li>
+ *   <li>{@code erase STUDENT_ID}: removes one student from every layer (EraseJob), pseudonymised here first;
+ *       {@code pseudonym STUDENT_ID...} prints the pseudonym the lake stores for each id.</li>
  * </ul>
  */
 public final class ClickstreamCli {
@@ -96,7 +99,7 @@ public final class ClickstreamCli {
 
     private static void usage() {
         System.err.println("usage: clickstream demo [--seconds N] [--rate EVENTS_PER_SECOND] | up [...] | sql \"QUERY\" | job NAME [ARGS]"
-                + " | pseudonym STUDENT_ID... | simulate [OPTIONS]");
+                + " | status | erase STUDENT_ID | pseudonym STUDENT_ID... | simulate [OPTIONS]");
     }
 
     /**

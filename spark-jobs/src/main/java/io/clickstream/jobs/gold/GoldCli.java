@@ -14,7 +14,7 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * One command for every gold job, for a day or a range (a backfill), with a progress line per job
- * and day: {@code sessions 2026-11-20: 57 sessions, 2 implausible}.
+ * and day: {@code sessions 2026-11-20: 57 sessions, 2 implausible (quarantined)}.
  *
  * <p>How to run: {@code bin/clickstream job sessions --date 2026-11-20 [--to 2026-11-22] [--config FILE]};
  * {@code job gold ...} runs every gold job in dependency order for each day.

@@ -44,7 +44,7 @@ import org.apache.kafka.common.TopicPartition;
  * <p>How to run: {@code bin/clickstream status [--config FILE]}; it prints, for example,
  * <pre>
  * clickstream_lake   batch 57 at 2026-12-05T23:59:01Z (4 s ago)   lag 0 records
- *   lms_clickstream-0   read 1200   newest 1200   lag 0
+ *   lms_clickstream-0    read 1200   newest 1200   lag 0
  * streaming job metrics http://127.0.0.1:9464/metrics: answering
  * </pre>
  * Exit status 0, or 1 when there is no checkpoint or Kafka cannot be asked.

@@ -52,7 +52,8 @@ import org.slf4j.LoggerFactory;
  * until the topics' retention. Aggregates (daily counts) hold no student and stay.
  *
  * <p>How to run: {@code bin/clickstream erase STUDENT_ID} (or {@code bin/clickstream job erase
- * --pseudonym HEX}); it prints one line per place, such as {@code silver.clickstream_processed: 42 rows}.
+ * --pseudonym HEX}); it prints {@code erased student 3f9a0c1d2e4b...:}, then one line per place, such as
+ * {@code   silver.clickstream_processed     42 rows}.
  */
 public final class EraseJob {
     /** How often the streaming job looks for erase requests ({@link #applyRequests}). */
