@@ -46,8 +46,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
  *
  * <p>How to run: {@code bench/ingest [--seconds N] [--warmup N] [--batch-connections N] [--single-connections N]
  * [--single-rate N]} (each workload runs {@code warmup} seconds first, unmeasured; {@code --single-rate 0} leaves out
- * the paced run). Prints a table and the ratio of batched
- * ingest to the raw producer.
+ * the paced run). Prints a table and the ratio of batched ingest to the raw producer.
  */
 public final class IngestBenchmark {
     private static final ObjectMapper MAPPER = new ObjectMapper();

@@ -214,7 +214,8 @@ class PipelineIT {
                 "CLICKSTREAM_WORK_DIR", stack.workDir().toString(),
                 "CLICKSTREAM_LAKE_ROOT", stack.settings().lakeRoot().toString(),
                 "TRINO_PORT", String.valueOf(stack.settings().trinoPort()));
-        List<String> order = topologicalOrder(dag.get("tasks").fieldNames(), edges);
+        List<List<String>> waves = waves(dag.get("tasks").fieldNames(), edges);
+        List<String> order = waves.stream().flatMap(List::stream).toList();
         assertEquals(List.of("sessions", "daily_metrics", "hourly_metrics", "chapter_engagement", "funnels", "student_features", "anomalies",
                 "data_quality", "late_rebuild", "maintenance", "register_tables"), order);
         Map<String, String> expectedOutput = Map.ofEntries(
@@ -231,10 +232,7 @@ class PipelineIT {
                 Map.entry("register_tables", "V008__gold_quality.sql"));   // recorded, or unchanged since the first test applied it
         // As Airflow runs the DAG: every task whose upstream tasks have finished at once (the five after sessions side by
         // side, writing their own tables beside each other), each wave after the one before.
-        Set<String> done = new java.util.HashSet<>();
-        while (done.size() < order.size()) {
-            List<String> wave = order.stream().filter(task -> !done.contains(task)
-                    && edges.stream().noneMatch(edge -> edge.get(1).equals(task) && !done.contains(edge.get(0)))).toList();
+        for (List<String> wave : waves) {
             java.util.concurrent.ExecutorService workers = java.util.concurrent.Executors.newFixedThreadPool(wave.size());
             try {
                 List<java.util.concurrent.Future<String>> outputs = new ArrayList<>();
@@ -257,7 +255,6 @@ class PipelineIT {
             finally {
                 workers.shutdownNow();
             }
-            done.addAll(wave);
         }
 
         JsonNode hourlyDag = MAPPER.readTree(runCommand(home, List.of("python3", home.resolve("airflow/tools/dag_structure.py").toString(),
@@ -402,17 +399,23 @@ class PipelineIT {
         return matcher.appendTail(rendered).toString();
     }
 
-    private static List<String> topologicalOrder(java.util.Iterator<String> tasks, Set<List<String>> edges) {
+    /** The DAG's tasks in the waves Airflow starts them: each wave holds every task whose upstream tasks are in earlier waves. */
+    private static List<List<String>> waves(java.util.Iterator<String> tasks, Set<List<String>> edges) {
         List<String> remaining = new ArrayList<>();
         tasks.forEachRemaining(remaining::add);
-        List<String> order = new ArrayList<>();
+        Set<String> done = new java.util.HashSet<>();
+        List<List<String>> waves = new ArrayList<>();
         while (!remaining.isEmpty()) {
-            String next = remaining.stream().filter(task -> edges.stream().noneMatch(edge -> edge.get(1).equals(task) && !order.contains(edge.get(0))))
-                    .findFirst().orElseThrow(() -> new IllegalStateException("the DAG has a cycle among " + remaining));
-            order.add(next);
-            remaining.remove(next);
+            List<String> wave = remaining.stream()
+                    .filter(task -> edges.stream().noneMatch(edge -> edge.get(1).equals(task) && !done.contains(edge.get(0)))).toList();
+            if (wave.isEmpty()) {
+                throw new IllegalStateException("the DAG has a cycle among " + remaining);
+            }
+            waves.add(wave);
+            done.addAll(wave);
+            remaining.removeAll(wave);
         }
-        return order;
+        return waves;
     }
 
     private static String runCommand(Path directory, List<String> command, Map<String, String> environment) throws Exception {

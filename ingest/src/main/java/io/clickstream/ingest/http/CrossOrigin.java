@@ -15,8 +15,8 @@ import org.eclipse.jetty.util.Callback;
 /**
  * CORS for every route of the collector, one check of the allowed origins for the event routes and for Javalin's:
  * preflights are answered here (kept by the browser for two hours), and an allowed origin's requests get
- * {@code Access-Control-Allow-Origin} before any route writes its answer. {@code Retry-After} (and on a 429 {@code X-RateLimit-Reset}, which Segment's browser library
- * reads) are exposed, so a page's tracker can honour them.
+ * {@code Access-Control-Allow-Origin} before any route writes its answer. {@code Retry-After} (and on a 429
+ * {@code X-RateLimit-Reset}, which Segment's browser library reads) are exposed, so a page's tracker can honour them.
  */
 final class CrossOrigin {
     /** How long a browser may keep a preflight's answer: two hours, the longest Chromium keeps one. */
