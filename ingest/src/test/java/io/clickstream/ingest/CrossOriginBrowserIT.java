@@ -82,6 +82,9 @@ class CrossOriginBrowserIT {
                     .formatted(ingest.url(), InProcessIngest.WRITE_KEY, MAPPER.writeValueAsString(LmsEvent.pageView("s-elsewhere", "/x").json())))
                     .asText();
             assertEquals("blocked: TypeError", outcome);
+            // The collector is reachable from this page (an opaque answer, not a network error): the POST was refused by CORS.
+            assertEquals("opaque", tab.evaluate("fetch('%s/health', {mode: 'no-cors'}).then(r => r.type, e => 'unreachable: ' + e.name)"
+                    .formatted(ingest.url())).asText());
         }
         assertEquals(before, ingest.sink.on("good").size(), "the browser sent no event after the refused preflight");
     }
