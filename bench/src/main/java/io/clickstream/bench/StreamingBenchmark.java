@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.clickstream.stack.ChildProcess;
 import io.clickstream.stack.Directories;
 import io.clickstream.stack.LocalStack;
+import io.clickstream.stack.Modules;
 import io.clickstream.stack.StackSettings;
 import io.clickstream.stack.TrafficGenerator;
 import java.net.URI;
@@ -44,7 +46,9 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  *
  * <p>Starts a real broker and ingest as their own processes, loads {@code --events} realistic events
  * through ingest (so the topic holds exactly what ingest publishes), then: (1) a plain
- * {@code KafkaConsumer} reads them all (the ceiling); (2) the streaming job starts on a fresh lake
+ * {@code KafkaConsumer} reads them all (the ceiling); (1b) {@link SparkFloor}, the least a Spark stream from Kafka to
+ * Delta does (parse, append), reads them all in a JVM of its own with the streaming job's settings: what Spark and
+ * Delta alone cost per event on this machine; (2) the streaming job starts on a fresh lake
  * and works the backlog off, timed from its first to its last record by its own Prometheus
  * counters; (3) with the job caught up, events go through ingest at {@code --rate} events/s for
  * {@code --warmup} seconds (not counted: the job settles after the backlog) and then {@code --seconds},
@@ -98,6 +102,9 @@ public final class StreamingBenchmark {
             System.out.println("  ceiling: a plain KafkaConsumer reads them all");
             double consumeRate = consumeAll(stack.broker().bootstrapServers(), events);
 
+            System.out.println("  Spark's floor: the least a Spark stream from Kafka to Delta does (parse, append), in a JVM of its own");
+            Floor floor = sparkFloor(stack, home, work.resolve("spark-floor"), events);
+
             System.out.println("  the streaming job works the backlog off (fresh lake, from the earliest offsets)");
             stack.startStreamingJob();
             Backlog backlog = awaitProcessed(stack, events, Duration.ofMinutes(30));
@@ -116,6 +123,7 @@ public final class StreamingBenchmark {
             System.out.println("| run | events | events/s | p50 s | p95 s | p99 s | target |");
             System.out.println("|---|---:|---:|---:|---:|---:|---|");
             System.out.printf("| raw KafkaConsumer (ceiling) | %d | %.0f | - | - | - | - |%n", events, consumeRate);
+            System.out.printf("| Spark floor: Kafka -> Delta, parse and append only | %d | %.0f | - | - | - | - |%n", events, floor.eventsPerSecond());
             System.out.printf("| Kafka -> bronze + silver, backlog | %d | %.0f | - | - | - | >= 50000 events/s |%n", events, streamRate);
             System.out.printf("| freshness at %d events/s, HTTP accepted -> in silver | %d | %d | %.2f | %.2f | %.2f | p95 <= 3 s |%n", rate,
                     freshness.measured().length, rate, percentile(freshness.measured(), 50) / 1000.0,
@@ -123,9 +131,33 @@ public final class StreamingBenchmark {
             System.out.printf("| (warm-up: the first %d s after the backlog, not counted) | %d | %d | %.2f | %.2f | %.2f | - |%n", warmup,
                     freshness.warmup().length, rate, percentile(freshness.warmup(), 50) / 1000.0, percentile(freshness.warmup(), 95) / 1000.0,
                     percentile(freshness.warmup(), 99) / 1000.0);
-            System.out.printf("%nstreaming / raw consume: %.0f %%; streaming JVM RSS %d MB (peak %d MB)%n", 100 * streamRate / consumeRate,
+            System.out.printf("%nstreaming / raw consume: %.0f %%; streaming / Spark floor: %.0f %% (CPU per event: streaming %.1f µs, floor %.1f µs);"
+                    + " streaming JVM RSS %d MB (peak %d MB)%n", 100 * streamRate / consumeRate, 100 * streamRate / floor.eventsPerSecond(),
+                    backlog.cpu().firstMicrosPer(Math.round(backlog.events())), floor.cpuMicrosPerEvent(),
                     memory.getOrDefault("VmRSS", 0L) / 1024, memory.getOrDefault("VmHWM", 0L) / 1024);
         }
+    }
+
+    /** The Spark floor's rate and its JVM's CPU time per event, from the end of its first batch to its last. */
+    private record Floor(double eventsPerSecond, double cpuMicrosPerEvent) {}
+
+    private static final Pattern FLOOR = Pattern.compile("spark floor: .*: ([0-9.]+) events/s, ([0-9.]+) \\S+ CPU per event");
+
+    /** Runs {@link SparkFloor} on the topic's backlog, with the streaming job's JVM options, and reads its figures from its output. */
+    private static Floor sparkFloor(LocalStack stack, Path home, Path table, long events) throws Exception {
+        List<String> jvm = new ArrayList<>(List.of(stack.settings().processMarker()));
+        jvm.addAll(Modules.sparkJvmOptions());
+        ChildProcess job = stack.startJob("spark-floor", new Modules(home).javaCommand("bench", jvm, SparkFloor.class.getName(),
+                List.of("--table", table.toString(), "--events", String.valueOf(events))), Map.of());
+        int exit = job.awaitExit(Duration.ofMinutes(30));
+        List<String> output = java.nio.file.Files.readAllLines(job.log());
+        String line = output.stream().filter(FLOOR.asPredicate()).findFirst()
+                .orElseThrow(() -> new IllegalStateException("the Spark floor (exit " + exit + ") printed no figures\n" + job.tail()));
+        System.out.println("  " + line);
+        Matcher figures = FLOOR.matcher(line);
+        figures.find();
+        Directories.deleteRecursively(table);
+        return new Floor(Double.parseDouble(figures.group(1)), Double.parseDouble(figures.group(2)));
     }
 
     /** Sends {@code total} events through ingest in batches of 500 from four threads, each a copy of a template with a new id and now. */
