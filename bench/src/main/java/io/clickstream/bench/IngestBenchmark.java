@@ -3,11 +3,14 @@ package io.clickstream.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.clickstream.stack.ChildProcess;
 import io.clickstream.stack.Directories;
 import io.clickstream.stack.LocalStack;
+import io.clickstream.stack.Modules;
 import io.clickstream.stack.StackSettings;
 import io.clickstream.stack.TrafficGenerator;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +42,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * linger 5 ms, its batch size) sending, as fast as it can, the same events as the clients post them
  * (keyed by student id) and, second, the records ingest published for them (read back from the
  * topic: pseudonym key, the collector's fields); (2) {@code wrk} posting batches of 100
- * events (64 different bodies in turn); (3) {@code wrk} posting single events with keep-alive, as fast as its connections
+ * events (64 different bodies in turn); (2b) the same against {@code HttpFloor}, the least a collector that answers
+ * after the broker's acknowledgement does (ingest's Jetty and producer settings, splitting the array and sending each
+ * event as posted: no checks, pseudonyms or collector fields), in a JVM of its own; (3) {@code wrk} posting single events with keep-alive, as fast as its connections
  * go (the machine saturated: the latency is the connections' queue) and (4) at a steady offered rate (10 000 requests/s
  * by default: issue #3's target, where its p99 is measured). {@code wrk} is the load generator process; its Lua hooks
  * pace the requests and print exact p50/p95/p99.
@@ -136,6 +141,9 @@ public final class IngestBenchmark {
             Cpu batchedCpu = Cpu.of(ingestPid, brokerPid);
             WrkResult batched = wrk(stack, batchBodies, batchConnections, seconds, 0);
             batchedCpu = batchedCpu.since();
+            System.out.printf("  HTTP floor (split and forward only, its own JVM), batches of 100 events, %d s after %d s of warm-up%n", seconds,
+                    warmup);
+            Floor floor = httpFloor(stack, home, batchBodies, batchConnections, warmup, seconds);
             System.out.printf("  wrk, single events with keep-alive, %d s%n", seconds);
             Cpu singleCpu = Cpu.of(ingestPid, brokerPid);
             WrkResult single = wrk(stack, List.of(singleBody), singleConnections, seconds, 0);
@@ -163,6 +171,7 @@ public final class IngestBenchmark {
                     published.averageValueBytes(), published.averageKeyBytes(), publishedEventsPerSecond,
                     publishedCpu.firstMicrosPer(publishedEvents), publishedCpu.secondMicrosPer(publishedEvents));
             row("ingest, batches of 100 (" + batchConnections + " connections)", batched, 100, batchedCpu);
+            row("HTTP floor: Jetty + the producer, split and forward only, batches of 100", floor.result(), 100, floor.cpu());
             row("ingest, single events (" + singleConnections + " connections, as fast as they go)", single, 1, singleCpu);
             if (paced != null) {
                 row("ingest, single events (" + PACED_CONNECTIONS + " connections, " + singleRate + " requests/s offered)", paced, 1, pacedCpu);
@@ -170,6 +179,9 @@ public final class IngestBenchmark {
             double ratio = batched.requestsPerSecond() * 100 / rawEventsPerSecond;
             System.out.printf("%nbatched ingest / raw producer: %.0f %% (target >= 60 %%); against the raw producer sending ingest's records: %.0f %%%n",
                     ratio * 100, batched.requestsPerSecond() * 100 / publishedEventsPerSecond * 100);
+            double floorEventsPerSecond = floor.result().requestsPerSecond() * 100;
+            System.out.printf("HTTP floor / raw producer (the clients' events): %.0f %%; batched ingest / HTTP floor: %.0f %%%n",
+                    floorEventsPerSecond * 100 / rawEventsPerSecond, batched.requestsPerSecond() * 100 * 100 / floorEventsPerSecond);
             System.out.printf("single events, as fast as %d connections go: %.0f requests/s (target >= 10000), p99 %.1f ms%n",
                     singleConnections, single.requestsPerSecond(), single.p99Micros() / 1000.0);
             if (paced != null) {
@@ -177,6 +189,29 @@ public final class IngestBenchmark {
                         singleRate, paced.requestsPerSecond(), paced.p99Micros() / 1000.0);
             }
             System.out.printf("ingest memory: RSS %d MB, peak RSS %d MB (-Xmx512m)%n", memory.get("VmRSS") / 1024, memory.get("VmHWM") / 1024);
+        }
+    }
+
+    /** The HTTP floor's batched run and the CPU time of its JVM and of the broker over it. */
+    private record Floor(WrkResult result, Cpu cpu) {}
+
+    /**
+     * Runs {@code HttpFloor} (ingest's module: Jetty and the producer, splitting and forwarding only) as its own JVM with
+     * ingest's heap and collector, and {@code wrk} posting the batch bodies to it: {@code warmup} seconds, then
+     * {@code seconds} measured.
+     */
+    private static Floor httpFloor(LocalStack stack, Path home, List<Path> batchBodies, int connections, int warmup, int seconds)
+            throws Exception {
+        int port = stack.settings().ingestPort() + 10;
+        List<String> jvm = List.of(stack.settings().processMarker(), "-Xmx512m", "-XX:+UseParallelGC");
+        try (ChildProcess floor = stack.startJob("http-floor", new Modules(home).javaCommand("ingest", jvm, "io.clickstream.ingest.bench.HttpFloor",
+                List.of(String.valueOf(port), stack.broker().bootstrapServers(), StackSettings.TOPIC)), Map.of())) {
+            floor.awaitReady("the HTTP floor", Duration.ofMinutes(1), () -> Files.readString(floor.log()).contains("listening"));
+            URI endpoint = URI.create("http://127.0.0.1:" + port + "/v1/track");
+            wrk(endpoint, stack.authorization(), batchBodies, connections, warmup, 0);
+            Cpu cpu = Cpu.of(floor.pid(), stack.broker().process().pid());
+            WrkResult result = wrk(endpoint, stack.authorization(), batchBodies, connections, seconds, 0);
+            return new Floor(result, cpu.since());
         }
     }
 
@@ -309,11 +344,16 @@ public final class IngestBenchmark {
      * count it; Debian has no wrk2), which is why the paced run has many more connections than requests in flight.
      */
     static WrkResult wrk(LocalStack stack, List<Path> bodies, int connections, int seconds, int rate) throws Exception {
+        return wrk(stack.trackEndpoint(), stack.authorization(), bodies, connections, seconds, rate);
+    }
+
+    /** As {@link #wrk(LocalStack, List, int, int, int)}, against {@code endpoint} with {@code authorization}. */
+    static WrkResult wrk(URI endpoint, String authorization, List<Path> bodies, int connections, int seconds, int rate) throws Exception {
         Path script = bodies.get(0).resolveSibling(bodies.get(0).getFileName() + ".lua");
         List<String> lua = new ArrayList<>(List.of(
                 "wrk.method = \"POST\"",
                 "wrk.headers[\"Content-Type\"] = \"application/json\"",
-                "wrk.headers[\"Authorization\"] = \"" + stack.authorization() + "\"",
+                "wrk.headers[\"Authorization\"] = \"" + authorization + "\"",
                 "bodies = {}"));
         for (Path body : bodies) {
             lua.add("do local file = io.open(\"" + body.toAbsolutePath() + "\", \"r\"); bodies[#bodies + 1] = file:read(\"*a\"); file:close() end");
@@ -353,7 +393,7 @@ public final class IngestBenchmark {
                 "end",
                 ""));
         Process process = new ProcessBuilder("wrk", "-t1", "-c" + connections, "-d" + seconds + "s", "--timeout", "10s",
-                "-s", script.toString(), stack.trackEndpoint().toString()).redirectErrorStream(true).start();
+                "-s", script.toString(), endpoint.toString()).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!process.waitFor(seconds + 60L, TimeUnit.SECONDS) || process.exitValue() != 0) {
             throw new IllegalStateException("wrk failed:\n" + output);
