@@ -45,6 +45,11 @@ final class InProcessIngest implements AutoCloseable {
 
     /** {@code corsOrigins}: the browser origins allowed to call it (ingest.http.cors-origins). */
     InProcessIngest(List<String> corsOrigins) {
+        this(corsOrigins, io.clickstream.ingest.config.TrustedProxies.none());
+    }
+
+    /** As {@link #InProcessIngest(List)}, behind {@code trustedProxies} (ingest.http.trusted-proxies). */
+    InProcessIngest(List<String> corsOrigins, io.clickstream.ingest.config.TrustedProxies trustedProxies) {
         EventContract contract = EventContract.current();
         IngestMetrics metrics = new IngestMetrics(registry);
         TrackService service = new TrackService(mapper, contract,
@@ -52,7 +57,8 @@ final class InProcessIngest implements AutoCloseable {
                 new Pseudonymiser(HMAC_KEY), new IpTruncator(24, 48), sink, "good", "bad", 3, Clock.systemUTC(), metrics);
         WriteKeys writeKeys = new WriteKeys(List.of(new WriteKey("web", WRITE_KEY, 10_000), new WriteKey("mobile", SLOW_WRITE_KEY, 5)),
                 System::nanoTime);
-        server = new IngestServer(new IngestConfig.Http("127.0.0.1", 0, 4096, 3, AllowedOrigins.parse(corsOrigins), Duration.ofSeconds(10)), mapper, service,
+        server = new IngestServer(new IngestConfig.Http("127.0.0.1", 0, 4096, 3, AllowedOrigins.parse(corsOrigins), trustedProxies,
+                Duration.ofSeconds(10)), mapper, service,
                 writeKeys, metrics, registry::scrape, liveApi, writeKeys.authenticateKey(WRITE_KEY).orElseThrow()).start();
     }
 

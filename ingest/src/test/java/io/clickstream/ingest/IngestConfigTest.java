@@ -33,6 +33,8 @@ class IngestConfigTest {
         assertEquals(50, config.auth().writeKeys().get(1).eventsPerSecond());
         assertFalse(config.toString().contains("web-key-0123456789abc"), "write keys must not be printed");
         assertTrue(config.http().corsOrigins().isEmpty(), "no origin is allowed unless configured");
+        assertTrue(config.http().trustedProxies().isEmpty(), "no forwarding header is believed unless its proxies are configured");
+        assertEquals("X-Forwarded-For", config.http().trustedProxies().header());
         assertEquals(5000, config.kafka().deliveryTimeoutMs());
         assertEquals(16384, config.kafka().batchBytes(), "Kafka's own default batch size");
         assertEquals("work/spool", config.spool().directory());
@@ -68,6 +70,17 @@ class IngestConfigTest {
                         .withFallback(ConfigFactory.defaultReference()).resolve()));
         assertTrue(malformed.getMessage().contains("entry 2"), malformed.getMessage());
         assertFalse(malformed.getMessage().contains("secret-without-name"), "the secret must not be echoed");
+    }
+
+    @Test
+    void trustedProxiesAreReadAndABadOneStopsTheStart() {
+        IngestConfig config = IngestConfig.from(ConfigFactory.parseString(KEY + "\ningest.http.trusted-proxies = \"10.0.0.0/8, 192.168.0.7\"\n"
+                + "ingest.http.forwarded-header = Forwarded").withFallback(ConfigFactory.defaultReference()).resolve());
+        assertEquals("Forwarded", config.http().trustedProxies().header());
+        assertEquals("203.0.113.9", config.http().trustedProxies().clientAddress("192.168.0.7", List.of("for=203.0.113.9")));
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> IngestConfig.from(ConfigFactory.parseString(
+                KEY + "\ningest.http.trusted-proxies = \"10.0.0.0/8, lb.internal\"").withFallback(ConfigFactory.defaultReference()).resolve()));
+        assertTrue(error.getMessage().contains("INGEST_TRUSTED_PROXIES") && error.getMessage().contains("lb.internal"), error.getMessage());
     }
 
     @Test

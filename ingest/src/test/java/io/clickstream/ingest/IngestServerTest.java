@@ -76,6 +76,31 @@ class IngestServerTest {
     }
 
     @Test
+    void behindATrustedProxyTheClientItNamesIsStoredTruncatedAndElsewhereTheHeaderIsIgnored() throws Exception {
+        String forwarded = "198.51.100.1, 203.0.113.77";   // the client's own claim, then what its load balancer saw
+        HttpRequest.Builder direct = HttpRequest.newBuilder(uri("/v1/track")).header("Content-Type", "application/json")
+                .header("Authorization", basic(WRITE_KEY)).header("X-Forwarded-For", forwarded)
+                .POST(HttpRequest.BodyPublishers.ofString(LmsEvent.pageView("student-9", "/a").json()));
+        assertEquals(200, http.send(direct.build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+        assertEquals("127.0.0.0", mapper.readTree(sink.on("good").get(0).value()).get("ip").asText(), "no proxy trusted: the peer");
+
+        try (InProcessIngest behindProxy = new InProcessIngest(List.of(),
+                io.clickstream.ingest.config.TrustedProxies.parse(List.of("127.0.0.0/8"), "X-Forwarded-For"))) {
+            for (String body : List.of(LmsEvent.pageView("student-9", "/b").json(), LmsEvent.pageView("student-9", "/c").set("event_name", "teleport").json())) {
+                http.send(HttpRequest.newBuilder(URI.create(behindProxy.url() + "/v1/track")).header("Content-Type", "application/json")
+                        .header("Authorization", basic(WRITE_KEY)).header("X-Forwarded-For", forwarded)
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+            }
+            assertEquals("203.0.113.0", mapper.readTree(behindProxy.sink.on("good").get(0).value()).get("ip").asText());
+            assertEquals("203.0.113.0", mapper.readTree(behindProxy.sink.on("bad").get(0).value()).get("client_ip").asText());
+            for (String topic : List.of("good", "bad")) {
+                String stored = new String(behindProxy.sink.on(topic).get(0).value(), StandardCharsets.UTF_8);
+                assertFalse(stored.contains("203.0.113.77") || stored.contains("198.51.100"), stored);
+            }
+        }
+    }
+
+    @Test
     void invalidEventGets400NamingTheFieldAndGoesToTheDeadLetterTopic() throws Exception {
         HttpResponse<String> response = post(LmsEvent.pageView("student-8", "/x").set("event_name", "teleport").json(), "application/json");
         assertEquals(400, response.statusCode());

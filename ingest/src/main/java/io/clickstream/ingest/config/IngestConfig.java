@@ -27,14 +27,17 @@ public record IngestConfig(Http http, Auth auth, Kafka kafka, Spool spool, Priva
     }
 
     /**
-     * {@code corsOrigins}: browser origins allowed to call across origins; {@code drainTimeout}: on shutdown, how long
-     * requests in flight may take to be answered.
+     * {@code corsOrigins}: browser origins allowed to call across origins; {@code trustedProxies}: the load balancers and
+     * proxies whose forwarding header names the client; {@code drainTimeout}: on shutdown, how long requests in flight may
+     * take to be answered.
      */
-    public record Http(String host, int port, int maxBodyBytes, int maxBatchEvents, AllowedOrigins corsOrigins, Duration drainTimeout) {
+    public record Http(String host, int port, int maxBodyBytes, int maxBatchEvents, AllowedOrigins corsOrigins, TrustedProxies trustedProxies,
+            Duration drainTimeout) {
         public Http {
             requireNonNull(drainTimeout, "drainTimeout is null");
             requireNonNull(host, "host is null");
             requireNonNull(corsOrigins, "corsOrigins is null");
+            requireNonNull(trustedProxies, "trustedProxies is null");
             checkRange("ingest.http.port", port, 0, 65535);
             checkRange("ingest.http.max-body-bytes", maxBodyBytes, 1024, 64 * 1024 * 1024);
             checkRange("ingest.http.max-batch-events", maxBatchEvents, 1, 100_000);
@@ -150,6 +153,7 @@ public record IngestConfig(Http http, Auth auth, Kafka kafka, Spool spool, Priva
             return new IngestConfig(
                     new Http(c.getString("http.host"), c.getInt("http.port"), c.getInt("http.max-body-bytes"),
                             c.getInt("http.max-batch-events"), AllowedOrigins.parse(commaList(c.getString("http.cors-origins"))),
+                            TrustedProxies.parse(commaList(c.getString("http.trusted-proxies")), c.getString("http.forwarded-header")),
                             c.getDuration("http.drain-timeout")),
                     new Auth(io.clickstream.ingest.auth.WriteKey.parseList(c.getString("auth.write-keys"))),
                     new Kafka(c.getString("kafka.bootstrap-servers"), c.getString("kafka.topic"),

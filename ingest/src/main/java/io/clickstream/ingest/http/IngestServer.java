@@ -56,7 +56,7 @@ public final class IngestServer implements AutoCloseable {
             // The event routes are answered by TrackHandler, ahead of Javalin; Javalin nests its own handler inside it.
             javalin.jetty.modifyServer(server -> {
                 server.setHandler(new org.eclipse.jetty.server.handler.GracefulHandler(new TrackHandler(mapper, service, writeKeys, metrics,
-                        config.maxBodyBytes(), config.maxBatchEvents(), config.corsOrigins())));
+                        config.maxBodyBytes(), config.maxBatchEvents(), config.corsOrigins(), config.trustedProxies())));
                 server.setStopTimeout(config.drainTimeout().toMillis());
             });
             javalin.routes.get("/health", ctx -> json(ctx, 200, Map.of("status", "ok")));

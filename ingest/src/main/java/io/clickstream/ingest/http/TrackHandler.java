@@ -13,6 +13,7 @@ import io.clickstream.ingest.TrackService;
 import io.clickstream.ingest.auth.WriteKey;
 import io.clickstream.ingest.auth.WriteKeys;
 import io.clickstream.ingest.config.AllowedOrigins;
+import io.clickstream.ingest.config.TrustedProxies;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -59,9 +60,10 @@ final class TrackHandler extends Handler.Wrapper {
     private final int maxBodyBytes;
     private final int maxBatchEvents;
     private final CrossOrigin crossOrigin;
+    private final TrustedProxies trustedProxies;
 
     TrackHandler(ObjectMapper mapper, TrackService service, WriteKeys writeKeys, IngestMetrics metrics, int maxBodyBytes, int maxBatchEvents,
-            AllowedOrigins corsOrigins) {
+            AllowedOrigins corsOrigins, TrustedProxies trustedProxies) {
         this.mapper = requireNonNull(mapper, "mapper is null");
         this.service = requireNonNull(service, "service is null");
         this.writeKeys = requireNonNull(writeKeys, "writeKeys is null");
@@ -69,6 +71,7 @@ final class TrackHandler extends Handler.Wrapper {
         this.maxBodyBytes = maxBodyBytes;
         this.maxBatchEvents = maxBatchEvents;
         this.crossOrigin = new CrossOrigin(corsOrigins);
+        this.trustedProxies = requireNonNull(trustedProxies, "trustedProxies is null");
     }
 
     /**
@@ -259,7 +262,9 @@ final class TrackHandler extends Handler.Wrapper {
                     return;
                 }
             }
-            ClientInfo client = new ClientInfo(Request.getRemoteAddr(request), request.getHeaders().get(HttpHeader.USER_AGENT), writeKey.name());
+            String address = trustedProxies.isEmpty() ? Request.getRemoteAddr(request)
+                    : trustedProxies.clientAddress(Request.getRemoteAddr(request), request.getHeaders().getValuesList(trustedProxies.header()));
+            ClientInfo client = new ClientInfo(address, request.getHeaders().get(HttpHeader.USER_AGENT), writeKey.name());
             TrackService.Prepared prepared = service.prepare(events, segmentType(route), client);
             if (prepared.answer() != null) {
                 answer(prepared.answer().status(), prepared.answer().body());

@@ -8,8 +8,6 @@ import java.net.UnknownHostException;
  * address locates a network, never a person's device.
  */
 public final class IpTruncator {
-    private static final java.util.regex.Pattern LITERAL = java.util.regex.Pattern.compile("[0-9a-fA-F:.]{2,45}");
-
     private final int ipv4PrefixBits;
     private final int ipv6PrefixBits;
 
@@ -18,26 +16,21 @@ public final class IpTruncator {
         this.ipv6PrefixBits = ipv6PrefixBits;
     }
 
-    /** The truncated address, or null when the text is not a literal IP address (nothing is resolved). */
+    /** The truncated address, or null when the text is not a literal IP address ({@link IpLiteral}: nothing is resolved). */
     public String truncate(String address) {
-        if (address == null || address.isBlank() || !looksLikeLiteral(address)) {
+        byte[] bytes = IpLiteral.parse(address);
+        if (bytes == null) {
             return null;
+        }
+        int keep = bytes.length == 4 ? ipv4PrefixBits : ipv6PrefixBits;
+        for (int bit = keep; bit < bytes.length * 8; bit++) {
+            bytes[bit / 8] &= (byte) ~(1 << (7 - bit % 8));
         }
         try {
-            byte[] bytes = InetAddress.getByName(address.trim()).getAddress();
-            int keep = bytes.length == 4 ? ipv4PrefixBits : ipv6PrefixBits;
-            for (int bit = keep; bit < bytes.length * 8; bit++) {
-                bytes[bit / 8] &= (byte) ~(1 << (7 - bit % 8));
-            }
             return InetAddress.getByAddress(bytes).getHostAddress();
         }
-        catch (UnknownHostException e) {
-            return null;
+        catch (UnknownHostException impossible) {
+            throw new IllegalStateException("an address of " + bytes.length + " bytes", impossible);
         }
-    }
-
-    /** Only digits, dots, colons and hex: getByName must never do a DNS lookup on client input. */
-    private static boolean looksLikeLiteral(String address) {
-        return LITERAL.matcher(address.trim()).matches();
     }
 }
