@@ -2,7 +2,6 @@ package io.clickstream.ingest.privacy;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.util.regex.Pattern;
 
 /**
  * IP address literals from client input (an event's {@code ip}, a proxy's forwarding header, the connection's peer),
@@ -11,11 +10,6 @@ import java.util.regex.Pattern;
  * a legacy IPv4 form ({@code 1.2.3}, octal {@code 010.1.1.1}) that readers would take for another address.
  */
 public final class IpLiteral {
-    private static final String OCTET = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
-    private static final Pattern IPV4 = Pattern.compile(OCTET + "\\." + OCTET + "\\." + OCTET + "\\." + OCTET);
-    /** Hex digits and colons, possibly ending in a dotted quad ({@code ::ffff:192.0.2.1}); no zone, no host name. */
-    private static final Pattern IPV6 = Pattern.compile("[0-9a-fA-F:]{2,39}|[0-9a-fA-F:]{2,29}:" + IPV4.pattern());
-
     private IpLiteral() {}
 
     /**
@@ -30,23 +24,60 @@ public final class IpLiteral {
         if (literal.length() > 2 && literal.charAt(0) == '[' && literal.charAt(literal.length() - 1) == ']') {
             literal = literal.substring(1, literal.length() - 1);
         }
-        if (IPV4.matcher(literal).matches()) {
-            String[] octets = literal.split("\\.");
-            byte[] bytes = new byte[4];
-            for (int i = 0; i < 4; i++) {
-                bytes[i] = (byte) Integer.parseInt(octets[i]);
-            }
-            return bytes;
+        if (literal.indexOf(':') < 0) {
+            return ipv4(literal);
         }
-        if (literal.indexOf(':') >= 0 && IPV6.matcher(literal).matches()) {
-            try {
-                // A text with a colon is an IPv6 literal to getByName: checked, never resolved.
-                return InetAddress.getByName(literal).getAddress();
+        if (!ipv6Characters(literal)) {
+            return null;
+        }
+        try {
+            // A text with a colon is an IPv6 literal to getByName: checked, never resolved.
+            return InetAddress.getByName(literal).getAddress();
+        }
+        catch (UnknownHostException notAnAddress) {
+            return null;
+        }
+    }
+
+    /** Four decimal octets of 0-255 separated by dots, without leading zeros; null otherwise. */
+    private static byte[] ipv4(String text) {
+        byte[] bytes = new byte[4];
+        int octet = 0;
+        int i = 0;
+        int length = text.length();
+        while (octet < 4) {
+            int start = i;
+            int value = 0;
+            while (i < length && i - start < 3 && text.charAt(i) >= '0' && text.charAt(i) <= '9') {
+                value = value * 10 + text.charAt(i) - '0';
+                i++;
             }
-            catch (UnknownHostException notAnAddress) {
+            int digits = i - start;
+            if (digits == 0 || value > 255 || (digits > 1 && text.charAt(start) == '0')) {
                 return null;
             }
+            bytes[octet++] = (byte) value;
+            if (octet < 4) {
+                if (i >= length || text.charAt(i) != '.') {
+                    return null;
+                }
+                i++;
+            }
         }
-        return null;
+        return i == length ? bytes : null;
+    }
+
+    /** Hex digits, colons and dots (an embedded IPv4 tail such as {@code ::ffff:192.0.2.1}) only: no zone, no host name. */
+    private static boolean ipv6Characters(String text) {
+        if (text.length() < 2 || text.length() > 45) {
+            return false;
+        }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (!(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == ':' || c == '.')) {
+                return false;
+            }
+        }
+        return true;
     }
 }

@@ -29,7 +29,8 @@ class IpTruncatorTest {
     void takesOnlyStrictLiteralsAndNeverResolvesANameFromClientInput() {
         // getByName would look these up in DNS (hex letters and dots) or read them as legacy IPv4 forms.
         for (String notAnAddress : new String[] {"cafe.be", "dead.beef.cafe", "face.bad", "1.2.3", "010.1.1.1", "1.2.3.256", "1.2.3.4.5",
-                "localhost", "example.org", "fe80::1%eth0", "::g", "[1.2.3.4", "", "  ", "1.2.3.4:80"}) {
+                "localhost", "example.org", "fe80::1%eth0", "::g", "[1.2.3.4", "", "  ", "1.2.3.4:80", "1..2.3", ".1.2.3", "1.2.3.", "1234.1.1.1",
+                "1.2.3.4x", "+1.2.3.4", "[]"}) {
             assertNull(truncator.truncate(notAnAddress), notAnAddress);
         }
         assertNull(truncator.truncate(null));
@@ -39,6 +40,8 @@ class IpTruncatorTest {
     void parsesEveryOctet() {
         assertArrayEquals(new byte[] {(byte) 255, (byte) 249, 10, 0}, IpLiteral.parse("255.249.10.0"));
         assertArrayEquals(new byte[] {(byte) 199, 100, 0, 9}, IpLiteral.parse("199.100.0.9"));
+        assertArrayEquals(new byte[] {(byte) 255, (byte) 255, (byte) 255, (byte) 255}, IpLiteral.parse("255.255.255.255"));
+        assertArrayEquals(new byte[] {0, 0, 0, 0}, IpLiteral.parse("0.0.0.0"));
         assertNull(IpLiteral.parse("199.100.00.9"));
     }
 }
