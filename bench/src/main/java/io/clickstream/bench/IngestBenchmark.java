@@ -205,7 +205,7 @@ public final class IngestBenchmark {
         int port = stack.settings().ingestPort() + 10;
         List<String> jvm = List.of(stack.settings().processMarker(), "-Xmx512m", "-XX:+UseParallelGC");
         try (ChildProcess floor = stack.startJob("http-floor", new Modules(home).javaCommand("ingest", jvm, "io.clickstream.ingest.bench.HttpFloor",
-                List.of(String.valueOf(port), stack.broker().bootstrapServers(), StackSettings.TOPIC)), Map.of())) {
+                List.of(String.valueOf(port))), Map.of("KAFKA_BOOTSTRAP_SERVERS", stack.broker().bootstrapServers()))) {
             floor.awaitReady("the HTTP floor", Duration.ofMinutes(1), () -> Files.readString(floor.log()).contains("listening"));
             URI endpoint = URI.create("http://127.0.0.1:" + port + "/v1/track");
             wrk(endpoint, stack.authorization(), batchBodies, connections, warmup, 0);

@@ -3,17 +3,18 @@ package io.clickstream.ingest.bench;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.typesafe.config.ConfigFactory;
+import io.clickstream.ingest.config.IngestConfig;
+import io.clickstream.ingest.sink.KafkaEventSink;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -34,9 +35,10 @@ import org.eclipse.jetty.util.Callback;
  * Nothing else: no write key, validation, pseudonym, collector fields, per-event answer, spool or metrics; so its
  * records are the events as the clients post them, what the raw producer's first baseline sends.
  *
- * <p>How to run: {@code java -cp <ingest's classpath> io.clickstream.ingest.bench.HttpFloor PORT BOOTSTRAP_SERVERS TOPIC}
- * (the batch size from {@code INGEST_KAFKA_BATCH_BYTES}, 16 KiB by default, as ingest); prints {@code listening} when
- * it takes requests. Not a collector: it keeps nothing when the broker fails, and answers 503.
+ * <p>How to run: {@code java -cp <ingest's classpath> io.clickstream.ingest.bench.HttpFloor PORT}; the broker, topic and
+ * producer settings are ingest's own ({@code ingest.kafka}: {@code KAFKA_BOOTSTRAP_SERVERS}, {@code INGEST_KAFKA_BATCH_BYTES},
+ * ...). Prints {@code listening} when it takes requests. Not a collector: it keeps nothing when the broker fails, and
+ * answers 503.
  */
 public final class HttpFloor {
     private static final JsonFactory JSON = new JsonFactory();
@@ -45,19 +47,14 @@ public final class HttpFloor {
     private HttpFloor() {}
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 3) {
-            throw new IllegalArgumentException("usage: HttpFloor PORT BOOTSTRAP_SERVERS TOPIC");
+        if (args.length != 1) {
+            throw new IllegalArgumentException("usage: HttpFloor PORT");
         }
         int port = Integer.parseInt(args[0]);
-        String topic = args[2];
-        KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, args[1],
-                ProducerConfig.ACKS_CONFIG, "all",
-                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
-                ProducerConfig.LINGER_MS_CONFIG, 5,
-                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4",
-                ProducerConfig.BATCH_SIZE_CONFIG, Integer.parseInt(System.getenv().getOrDefault("INGEST_KAFKA_BATCH_BYTES", "16384")),
-                ProducerConfig.CLIENT_ID_CONFIG, "clickstream-http-floor"), new StringSerializer(), new ByteArraySerializer());
+        IngestConfig.Kafka kafka = IngestConfig.kafka(ConfigFactory.load());
+        String topic = kafka.topic();
+        KafkaProducer<String, byte[]> producer = new KafkaProducer<>(KafkaEventSink.producerSettings(kafka, "clickstream-http-floor"),
+                new StringSerializer(), new ByteArraySerializer());
         Server server = new Server();
         ServerConnector connector = new ServerConnector(server);
         connector.setHost("127.0.0.1");

@@ -156,9 +156,7 @@ public record IngestConfig(Http http, Auth auth, Kafka kafka, Spool spool, Priva
                             TrustedProxies.parse(commaList(c.getString("http.trusted-proxies")), c.getString("http.forwarded-header")),
                             c.getDuration("http.drain-timeout")),
                     new Auth(io.clickstream.ingest.auth.WriteKey.parseList(c.getString("auth.write-keys"))),
-                    new Kafka(c.getString("kafka.bootstrap-servers"), c.getString("kafka.topic"),
-                            c.getString("kafka.dead-letter-topic"), c.getInt("kafka.linger-ms"), c.getString("kafka.compression"),
-                            c.getInt("kafka.batch-bytes"), c.getInt("kafka.delivery-timeout-ms")),
+                    kafka(root),
                     new Spool(c.getString("spool.directory"), c.getBytes("spool.max-bytes"), c.getBytes("spool.segment-bytes"),
                             c.getDuration("spool.replay-interval"), c.getDuration("spool.in-doubt-settle")),
                     new Privacy(c.getString("privacy.pseudonymisation-key"), c.getInt("privacy.ipv4-prefix-bits"),
@@ -167,6 +165,18 @@ public record IngestConfig(Http http, Auth auth, Kafka kafka, Spool spool, Priva
                     new Live(c.getBoolean("live.enabled"), c.getString("live.topic"), c.getDuration("live.active-window"),
                             c.getString("live.read-token")),
                     new Demo(c.getString("demo.write-key-name")));
+        }
+        catch (ConfigException e) {
+            throw new IllegalArgumentException("bad ingest configuration: " + e.getMessage(), e);
+        }
+    }
+
+    /** The broker, topics and producer settings alone ({@code ingest.kafka}), for tools that produce as ingest does. */
+    public static Kafka kafka(Config root) {
+        Config c = root.getConfig("ingest.kafka");
+        try {
+            return new Kafka(c.getString("bootstrap-servers"), c.getString("topic"), c.getString("dead-letter-topic"), c.getInt("linger-ms"),
+                    c.getString("compression"), c.getInt("batch-bytes"), c.getInt("delivery-timeout-ms"));
         }
         catch (ConfigException e) {
             throw new IllegalArgumentException("bad ingest configuration: " + e.getMessage(), e);

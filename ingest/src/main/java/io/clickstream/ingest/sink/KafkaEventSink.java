@@ -48,9 +48,9 @@ public final class KafkaEventSink implements EventSink {
      */
     private final ExecutorService acknowledgements;
 
-    public KafkaEventSink(IngestConfig.Kafka config) {
-        this.config = requireNonNull(config, "config is null");
-        this.producer = new KafkaProducer<>(Map.of(
+    /** Ingest's producer: every record acknowledged by all in-sync replicas, idempotent, batched as configured. */
+    public static Map<String, Object> producerSettings(IngestConfig.Kafka config, String clientId) {
+        return Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers(),
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
@@ -62,8 +62,12 @@ public final class KafkaEventSink implements EventSink {
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, Math.min(config.deliveryTimeoutMs() - config.lingerMs(), 15_000),
                 // send() may block the request thread while metadata is missing; bound it.
                 ProducerConfig.MAX_BLOCK_MS_CONFIG, 5_000,
-                ProducerConfig.CLIENT_ID_CONFIG, "clickstream-ingest"),
-                new StringSerializer(), new ByteArraySerializer());
+                ProducerConfig.CLIENT_ID_CONFIG, clientId);
+    }
+
+    public KafkaEventSink(IngestConfig.Kafka config) {
+        this.config = requireNonNull(config, "config is null");
+        this.producer = new KafkaProducer<>(producerSettings(config, "clickstream-ingest"), new StringSerializer(), new ByteArraySerializer());
         this.acknowledgements = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()), new ThreadFactory() {
             private final AtomicInteger count = new AtomicInteger();
 
